@@ -1,0 +1,259 @@
+"""The ``rnadesign`` command line. The only module that prints or exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+
+from .structure import InvalidStructureError, InvalidTargetFileError, Structure, Target, read_targets
+
+EXIT_OK = 0
+EXIT_USAGE = 2  # bad input or arguments, as argparse uses
+
+PROG = "rnadesign"
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
+def _add_folding_options(parser: argparse.ArgumentParser) -> None:
+    from .folding import ENERGY_PARAMETERS
+
+    group = parser.add_argument_group("energy model (ViennaRNA)")
+    group.add_argument(
+        "--energy-parameters",
+        choices=list(ENERGY_PARAMETERS),
+        default="turner2004",
+        help="energy parameter set (default: %(default)s)",
+    )
+    group.add_argument("--dangles", type=int, choices=[0, 1, 2, 3], default=2, help="dangling ends (default: 2)")
+    group.add_argument("--temperature", type=float, default=37.0, help="temperature in Celsius (default: 37)")
+
+
+def _folding_model(args: argparse.Namespace):
+    from .folding import FoldingModel
+
+    return FoldingModel(args.energy_parameters, args.dangles, args.temperature)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import DESIGN_MODES as MODES
+
+    parser = argparse.ArgumentParser(prog=PROG, description="Design RNA sequences that fold into a target structure.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    design = commands.add_parser(
+        "design",
+        help="design sequences for one or more target structures",
+        description="Design RNA sequences whose ViennaRNA MFE structure is the target. Results go to "
+        "stdout as each target finishes; progress and errors go to stderr. Exit status 2 if any "
+        "target is malformed (the others are still designed).",
+    )
+    design.add_argument("target", nargs="?", help="target structure in dot-bracket notation, e.g. '((((....))))'")
+    design.add_argument(
+        "-i",
+        "--input",
+        metavar="FILE",
+        help="file of targets: one structure a line, optionally with '>name' header lines",
+    )
+    design.add_argument(
+        "-t",
+        "--time-limit",
+        type=_positive,
+        default=60.0,
+        metavar="SECONDS",
+        help="wall-clock budget per target (default: %(default)s)",
+    )
+    design.add_argument("--mode", choices=list(MODES), default="learna", help="design mode (default: %(default)s)")
+    design.add_argument(
+        "--config",
+        metavar="PRESET_OR_JSON",
+        help="agent configuration: a preset name or a JSON file (default: the mode's preset)",
+    )
+    design.add_argument(
+        "-n",
+        "--num-solutions",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="stop after N distinct solutions (default: 1)",
+    )
+    design.add_argument(
+        "--restart-timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="restart from a fresh agent after this long without a new solution",
+    )
+    design.add_argument("-s", "--seed", type=int, help="random seed (default: drawn at random and reported)")
+    design.add_argument(
+        "-f",
+        "--format",
+        choices=["fasta", "json"],
+        default="fasta",
+        help="output format: FASTA records, or one JSON object per target per line",
+    )
+    design.add_argument("--threads", type=_positive_int, default=1, help="torch threads (default: 1)")
+    design.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    _add_folding_options(design)
+    design.set_defaults(handler=_cmd_design)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _collect_targets(args: argparse.Namespace) -> list[Target]:
+    if args.target is not None and args.input is not None:
+        raise InvalidTargetFileError("give either a TARGET or --input FILE, not both")
+    if args.input is not None:
+        return read_targets(args.input)
+    if args.target is None:
+        raise InvalidTargetFileError("no target given: pass a dot-bracket TARGET or --input FILE")
+    return [Target(name="target", text=args.target)]
+
+
+def _validate(targets: list[Target]) -> tuple[list[tuple[Target, Structure]], int]:
+    """Parse every target; report the bad ones on stderr and return the good ones."""
+    good, bad = [], 0
+    for target in targets:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                structure = target.parse()
+            except InvalidStructureError as err:
+                _error(f"{target.name}: {err}" if target.name != "target" else str(err))
+                bad += 1
+                continue
+        for w in caught:
+            _warn(f"{target.name}: {w.message}")
+        good.append((target, structure))
+    return good, bad
+
+
+def _print_design(result, fmt: str) -> None:
+    if fmt == "json":
+        keys = (
+            "name",
+            "target",
+            "sequence",
+            "structure",
+            "distance",
+            "solved",
+            "time_s",
+            "seed",
+            "unique_mfe",
+            "mode",
+            "episodes",
+            "solutions",
+            "vienna_version",
+        )
+        record = {k: getattr(result, k) for k in keys}
+        record["time_s"] = round(record["time_s"], 3)
+        print(json.dumps(record), flush=True)
+        return
+    sequences = result.solutions or [result.sequence]
+    for k, sequence in enumerate(sequences, start=1):
+        label = result.name if len(sequences) == 1 else f"{result.name}_{k}"
+        print(
+            f">{label} solved={'yes' if result.solved else 'no'} distance={result.distance} "
+            f"time_s={result.time_s:.2f} seed={result.seed}"
+        )
+        print(sequence, flush=True)
+
+
+def _cmd_design(args: argparse.Namespace) -> int:
+    try:
+        targets = _collect_targets(args)
+    except InvalidTargetFileError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    good, bad = _validate(targets)
+    if not good:
+        return EXIT_USAGE
+    try:
+        folding = _folding_model(args)
+        from .config import DESIGN_MODES, load_agent_config
+
+        agent = load_agent_config(args.config or DESIGN_MODES[args.mode])
+    except ValueError as err:
+        _error(str(err))
+        return EXIT_USAGE
+
+    import torch  # heavy: only once the input is known to be good
+
+    torch.set_num_threads(args.threads)
+    from .design import DesignSettings, design
+
+    for index, (target, structure) in enumerate(good):
+        seed = None if args.seed is None else args.seed + index
+        settings = DesignSettings(
+            mode=args.mode,
+            time_limit=args.time_limit,
+            num_solutions=args.num_solutions,
+            restart_timeout=args.restart_timeout,
+            seed=seed,
+            folding=folding,
+        )
+        progress = None
+        if not args.quiet:
+            print(
+                f"[{target.name}] designing {len(structure)} nt, mode {args.mode}, {args.time_limit:g}s budget",
+                file=sys.stderr,
+                flush=True,
+            )
+
+            def progress(line: str, name: str = target.name) -> None:
+                print(f"[{name}] {line}", file=sys.stderr, flush=True)
+
+        result = design(structure, settings, agent, name=target.name, progress=progress)
+        if not args.quiet:
+            verdict = "solved" if result.solved else f"not solved (best distance {result.distance})"
+            print(f"[{target.name}] {verdict} in {result.time_s:.1f}s, seed {result.seed}", file=sys.stderr, flush=True)
+        _print_design(result, args.format)
+    return EXIT_USAGE if bad else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""Design loops: turn a target structure into sequences, within a wall-clock budget.
+
+``learna`` mode trains a fresh PPO agent on the one target (LEARNA, ICLR 2019). Every solution
+is folded again here, independently of the environment, before it is reported.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from .config import DESIGN_MODES, AgentConfig, load_agent_config
+from .env import RnaDesignEnv
+from .folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
+from .policies import policy_kwargs
+from .search import adaptive_walk
+from .structure import Structure, parse_structure
+
+__all__ = ["MODES", "Design", "DesignSettings", "design", "seed_everything"]
+
+MODES = DESIGN_MODES
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DesignSettings:
+    """How one design run is budgeted and seeded."""
+
+    mode: str = "learna"
+    """Design mode, one of :data:`MODES`."""
+    time_limit: float = 60.0
+    """Wall-clock seconds for the whole design of one target."""
+    num_solutions: int = 1
+    """Stop after this many distinct solutions."""
+    restart_timeout: float | None = None
+    """Start a fresh agent when this many seconds pass without a new solution (None: never)."""
+    seed: int | None = None
+    """Seeds Python, NumPy, torch and the environment; None draws a fresh seed."""
+    folding: FoldingModel = DEFAULT_MODEL
+    """The energy model designs are folded with."""
+    progress_every: float = 5.0
+    """Seconds between progress reports."""
+    refine_share: float = 0.5
+    """Most of the elapsed time spent refining designs by local search (0 turns it off)."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
+        if not self.time_limit > 0:
+            raise ValueError(f"time_limit must be positive, got {self.time_limit}")
+        if self.num_solutions < 1:
+            raise ValueError(f"num_solutions must be at least 1, got {self.num_solutions}")
+        if self.restart_timeout is not None and not self.restart_timeout > 0:
+            raise ValueError(f"restart_timeout must be positive, got {self.restart_timeout}")
+        if not 0 <= self.refine_share < 1:
+            raise ValueError(f"refine_share must be in [0, 1), got {self.refine_share}")
+
+
+@dataclass
+class Design:
+    """The outcome of designing one target."""
+
+    name: str
+    target: str
+    sequence: str
+    """Best design: the first solution, or the design closest to the target."""
+    structure: str
+    """MFE structure of ``sequence``, folded again after the run."""
+    distance: int
+    """Hamming distance between ``structure`` and ``target``."""
+    solved: bool
+    time_s: float
+    """Seconds until the last requested solution was found, or the whole time spent."""
+    seed: int
+    mode: str
+    unique_mfe: bool = False
+    """``target`` is the only structure at the MFE of ``sequence``."""
+    episodes: int = 0
+    restarts: int = 0
+    solutions: list[str] = field(default_factory=list)
+    """Distinct verified solutions, in the order found."""
+    vienna_version: str = field(default_factory=vienna_version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class _Tracker:
+    """Keeps the best design seen and the verified solutions; refines promising designs."""
+
+    def __init__(self, target: Structure, settings: DesignSettings, start: float, deadline: float, seed: int):
+        self.target = target
+        self.settings = settings
+        self.start = start
+        self.deadline = deadline
+        self.rng = np.random.default_rng(seed)
+        self.best_distance = len(target) + 1
+        self.best_sequence = ""
+        self.best_policy_distance = len(target) + 1
+        self.solutions: list[str] = []
+        self.solved_at: float | None = None
+        self.episodes = 0
+        self.refine_time = 0.0
+        self.last_solution = start
+
+    @property
+    def done(self) -> bool:
+        return len(self.solutions) >= self.settings.num_solutions
+
+    def record_episode(self, sequence: str, distance: int) -> None:
+        """Record a design the policy produced, and refine it if it is among the policy's best."""
+        self.episodes += 1
+        self._record(sequence, distance)
+        if distance == 0 or distance > self.best_policy_distance:
+            return
+        self.best_policy_distance = distance
+        now = time.perf_counter()
+        share = self.settings.refine_share
+        if self.done or share == 0 or self.refine_time > share * (now - self.start):
+            return
+        walk = adaptive_walk(
+            sequence,
+            self.target,
+            self.rng,
+            max_folds=len(self.target),
+            deadline=self.deadline,
+            model=self.settings.folding,
+        )
+        self.refine_time += time.perf_counter() - now
+        self._record(walk.sequence, walk.distance)
+
+    def _record(self, sequence: str, distance: int) -> None:
+        if distance < self.best_distance:
+            self.best_distance, self.best_sequence = distance, sequence
+        if distance == 0 and not self.done and sequence not in self.solutions:
+            if not check_design(sequence, self.target, self.settings.folding).solved:
+                warnings.warn(f"the environment reported {sequence} as solved but it does not refold", stacklevel=2)
+                return
+            self.solutions.append(sequence)
+            self.last_solution = time.perf_counter()
+            if self.done:
+                self.solved_at = self.last_solution - self.start
+
+
+class _DesignCallback(BaseCallback):
+    """Feeds finished episodes to the tracker and stops learning at the deadline or when done."""
+
+    def __init__(self, tracker: _Tracker, stop_at: float, progress: Progress | None, every: float):
+        super().__init__()
+        self.tracker = tracker
+        self.stop_at = stop_at
+        self.progress = progress
+        self.every = every
+        self.next_report = time.perf_counter() + every
+
+    def _on_step(self) -> bool:
+        for done, info in zip(self.locals["dones"], self.locals["infos"]):
+            if done:
+                self.tracker.record_episode(info["sequence"], info["distance"])
+        now = time.perf_counter()
+        if self.progress is not None and now >= self.next_report:
+            self.next_report = now + self.every
+            t = self.tracker
+            self.progress(
+                f"{now - t.start:6.1f}s  episodes {t.episodes}  best distance {t.best_distance}  "
+                f"solutions {len(t.solutions)}/{t.settings.num_solutions}"
+            )
+        return not self.tracker.done and now < self.stop_at
+
+
+def make_ppo(targets: list[Structure], agent: AgentConfig, folding: FoldingModel, seed: int) -> PPO:
+    """A PPO learner on ``targets`` with the configured network, on the CPU."""
+    make_env = functools.partial(RnaDesignEnv, targets, agent.env, folding)
+    vec_env = DummyVecEnv([make_env] * agent.ppo.n_envs)
+    mean_decisions = float(np.mean([t.n_decisions for t in targets]))
+    n_steps, minibatch = agent.ppo.rollout_sizes(mean_decisions)
+    return PPO(
+        "MlpPolicy",
+        vec_env,
+        learning_rate=agent.ppo.learning_rate,
+        n_steps=n_steps,
+        batch_size=minibatch,
+        n_epochs=agent.ppo.n_epochs,
+        gamma=agent.ppo.gamma,
+        gae_lambda=agent.ppo.gae_lambda,
+        clip_range=agent.ppo.clip_range,
+        ent_coef=agent.ppo.entropy_coef,
+        vf_coef=agent.ppo.vf_coef,
+        max_grad_norm=agent.ppo.max_grad_norm,
+        policy_kwargs=policy_kwargs(agent),
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+
+
+def _run_learna(
+    target: Structure,
+    agent: AgentConfig,
+    settings: DesignSettings,
+    seed: int,
+    tracker: _Tracker,
+    deadline: float,
+    progress: Progress | None,
+) -> int:
+    restarts = 0
+    while not tracker.done and time.perf_counter() < deadline:
+        stop_at = deadline
+        if settings.restart_timeout is not None:
+            stop_at = min(deadline, max(tracker.last_solution, time.perf_counter()) + settings.restart_timeout)
+        model = make_ppo([target], agent, settings.folding, seed + restarts)
+        callback = _DesignCallback(tracker, stop_at, progress, settings.progress_every)
+        model.learn(total_timesteps=10**12, callback=callback)
+        if tracker.done or time.perf_counter() >= deadline:
+            break
+        restarts += 1
+        if progress is not None:
+            progress(f"restart {restarts}: no new solution within {settings.restart_timeout:g}s")
+    return restarts
+
+
+def design(
+    target: str | Structure,
+    settings: DesignSettings | None = None,
+    agent: AgentConfig | None = None,
+    *,
+    name: str = "target",
+    progress: Progress | None = None,
+) -> Design:
+    """Design sequences for one target.
+
+    Args:
+        target: dot-bracket string or parsed :class:`Structure`.
+        settings: budget, mode and seed (defaults: learna, 60 s, fresh seed).
+        agent: network and training configuration; defaults to the mode's preset.
+        name: identifier carried into the result.
+        progress: called with one line of text every ``settings.progress_every`` seconds.
+
+    Returns:
+        A :class:`Design`, whose ``sequence`` was folded again after the run.
+
+    Raises:
+        InvalidStructureError: ``target`` is not a valid dot-bracket string.
+    """
+    start = time.perf_counter()
+    settings = settings or DesignSettings()
+    structure = target if isinstance(target, Structure) else parse_structure(target)
+    agent = agent or load_agent_config(MODES[settings.mode])
+    seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
+    seed_everything(seed)
+    deadline = start + settings.time_limit
+    tracker = _Tracker(structure, settings, start, deadline, seed)
+    restarts = _run_learna(structure, agent, settings, seed, tracker, deadline, progress)
+
+    sequence = tracker.solutions[0] if tracker.solutions else tracker.best_sequence
+    elapsed = time.perf_counter() - start
+    if not sequence:  # not even one episode finished within the budget
+        return Design(
+            name,
+            structure.dot_bracket,
+            "",
+            "",
+            len(structure),
+            False,
+            elapsed,
+            seed,
+            settings.mode,
+            episodes=tracker.episodes,
+            restarts=restarts,
+        )
+    check = check_design(sequence, structure, settings.folding, unique=True)
+    return Design(
+        name=name,
+        target=structure.dot_bracket,
+        sequence=sequence,
+        structure=check.structure,
+        distance=check.distance,
+        solved=check.solved,
+        time_s=tracker.solved_at if tracker.solved_at is not None else elapsed,
+        seed=seed,
+        mode=settings.mode,
+        unique_mfe=bool(check.unique),
+        episodes=tracker.episodes,
+        restarts=restarts,
+        solutions=list(tracker.solutions),
+    )

@@ -1,0 +1,266 @@
+"""The RNA design environment: place nucleotides left to right, rewarded by how well they fold."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from .config import EnvConfig
+from .folding import DEFAULT_MODEL, FoldingModel, fold, hamming
+from .structure import Structure, parse_structure
+
+__all__ = ["ENV_ID", "RnaDesignEnv", "LocalImprovement", "local_improvement"]
+
+ENV_ID = "RnaDesign-v0"
+
+#: Action -> nucleotide at an unpaired site, and -> (opening, closing) nucleotides at a pair.
+UNPAIRED_ACTIONS = ("G", "A", "U", "C")
+PAIR_ACTIONS = (("G", "C"), ("C", "G"), ("A", "U"), ("U", "A"))
+
+#: State codes of the structure channel (the sequence channel uses 0 = not yet placed, 1..4 = ACGU).
+STRUCTURE_CODES = {".": 0, "(": 1, ")": 2}
+PAD = 3
+N_STRUCTURE_SYMBOLS = 4
+N_SEQUENCE_SYMBOLS = 5
+_NUCLEOTIDE_CODES = {"A": 1, "C": 2, "G": 3, "U": 4}
+
+
+@dataclass(frozen=True)
+class LocalImprovement:
+    """Outcome of the local improvement step."""
+
+    sequence: str
+    structure: str
+    distance: int
+    folds: int
+    """Extra folds the step spent."""
+
+
+def local_improvement(
+    sequence: str, structure: str, target: str, model: FoldingModel = DEFAULT_MODEL
+) -> LocalImprovement:
+    """Try every nucleotide assignment of the sites where ``structure`` misses ``target``.
+
+    LEARNA's step, with its bug fixed: the best sequence found is returned with its distance,
+    so the caller keeps the improved design. Stops at the first assignment that solves the target.
+    """
+    sites = [i for i, (a, b) in enumerate(zip(structure, target)) if a != b]
+    best = LocalImprovement(sequence, structure, hamming(structure, target), 0)
+    original = tuple(sequence[i] for i in sites)
+    letters = list(sequence)
+    folds = 0
+    for assignment in itertools.product("ACGU", repeat=len(sites)):
+        if assignment == original:
+            continue
+        for site, nucleotide in zip(sites, assignment):
+            letters[site] = nucleotide
+        candidate = "".join(letters)
+        folded, _ = fold(candidate, model)
+        folds += 1
+        distance = hamming(folded, target)
+        if distance < best.distance:
+            best = LocalImprovement(candidate, folded, distance, 0)
+            if distance == 0:
+                break
+    return LocalImprovement(best.sequence, best.structure, best.distance, folds)
+
+
+class RnaDesignEnv(gym.Env):
+    """Design an RNA sequence for a target secondary structure, one decision at a time.
+
+    ## Description
+    An episode designs one sequence for one target dot-bracket structure. Sites are filled left
+    to right; the agent acts only at the first site not yet assigned. At an unpaired site it picks
+    a nucleotide; at an opening bracket it picks a Watson-Crick pair, which fills the site and its
+    partner at once (the closing site is then skipped). When every site is assigned the sequence
+    is folded with ViennaRNA and compared with the target. This is the environment of LEARNA
+    (Runge et al., ICLR 2019), with the original's local improvement bug fixed.
+
+    ## Action Space
+    ``Discrete(4)``. At an unpaired site: 0 = G, 1 = A, 2 = U, 3 = C. At an opening bracket:
+    0 = GC, 1 = CG, 2 = AU, 3 = UA (nucleotide at the opening site first).
+
+    ## Observation Space
+    ``Box(0, 4, shape=(C * (2r+1),), int64)`` with r = ``state_radius``: the target symbols in a
+    window centred on the current site, coded ``.``=0, ``(``=1, ``)``=2 and padding beyond either
+    end=3. With ``include_sequence`` (C = 2) the window's nucleotides already placed follow
+    (0 = not yet placed or padding, 1..4 = A, C, G, U). After the last decision the window is
+    centred one site past the end.
+
+    ## Rewards
+    0 on every step but the last. At the end the sequence is folded, d is the Hamming distance
+    between its MFE structure and the target; if ``0 < d < mutation_threshold`` every assignment
+    of the mismatched sites is tried and the best sequence is kept. Reward = (1 - d/L) ** e with
+    e = ``reward_exponent``.
+
+    ## Episode End
+    Terminates after the last decision (L minus the number of pairs steps). Never truncates.
+
+    ## Information
+    Every step: ``target_index``. At the end also ``sequence`` (the design, improved if the local
+    step helped), ``structure`` (its MFE structure), ``distance``, ``solved`` (d == 0),
+    ``distance_before_improvement`` and ``folds`` (ViennaRNA folds spent on the episode).
+
+    ## Starting State
+    The window centred on site 0 of a target. With several targets, each reset takes the next one
+    of a random permutation (a new permutation each epoch); ``options={"target_index": i}`` picks one.
+
+    ## Arguments
+    - ``targets``: one dot-bracket string or :class:`~rnadesign.structure.Structure`, or a sequence of them.
+    - ``config``: an :class:`~rnadesign.config.EnvConfig` (or a dict of its fields).
+    - ``folding``: a :class:`~rnadesign.folding.FoldingModel`; ViennaRNA defaults otherwise.
+    - ``render_mode``: None or ``"ansi"``.
+
+    ```python
+    import gymnasium as gym
+    import rnadesign  # registers the id
+    env = gym.make("RnaDesign-v0", targets="((((....))))")
+    ```
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        targets: str | Structure | Sequence[str | Structure],
+        config: EnvConfig | dict[str, Any] | None = None,
+        folding: FoldingModel | None = None,
+        render_mode: str | None = None,
+    ):
+        if isinstance(targets, (str, Structure)):
+            targets = [targets]
+        self.targets: list[Structure] = [
+            t if isinstance(t, Structure) else parse_structure(t, warn=False) for t in targets
+        ]
+        if not self.targets:
+            raise ValueError("RnaDesignEnv needs at least one target")
+        if config is None:
+            config = EnvConfig()
+        elif isinstance(config, dict):
+            config = EnvConfig(**config)
+        self.config = config
+        self.folding = folding or DEFAULT_MODEL
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}")
+        self.render_mode = render_mode
+
+        r = config.state_radius
+        self._channels = 2 if config.include_sequence else 1
+        self.action_space = spaces.Discrete(4)
+        self.observation_space = spaces.Box(
+            low=0, high=N_SEQUENCE_SYMBOLS - 1, shape=(self._channels * (2 * r + 1),), dtype=np.int64
+        )
+        # Per target: padded structure codes and the sites where a decision is made.
+        self._padded_codes = [
+            np.array([PAD] * r + [STRUCTURE_CODES[c] for c in t.dot_bracket] + [PAD] * (r + 1), dtype=np.int64)
+            for t in self.targets
+        ]
+        self._decision_sites = [
+            np.array([i for i, c in enumerate(t.dot_bracket) if c != ")"], dtype=np.int64) for t in self.targets
+        ]
+        self._order: list[int] = []
+        self._target_index = 0
+        self._step = 0
+        self._letters: list[str] = []
+        self._sequence_codes = np.zeros(0, dtype=np.int64)
+        self._finished = True
+
+    # -- helpers ---------------------------------------------------------------------------
+    @property
+    def target(self) -> Structure:
+        """The current episode's target."""
+        return self.targets[self._target_index]
+
+    def _site(self) -> int:
+        sites = self._decision_sites[self._target_index]
+        return int(sites[self._step]) if self._step < len(sites) else len(self.target)
+
+    def _get_obs(self) -> np.ndarray:
+        width = self.config.window
+        site = self._site()
+        rows = [self._padded_codes[self._target_index][site : site + width]]
+        if self._channels == 2:
+            rows.append(self._sequence_codes[site : site + width])
+        return np.concatenate(rows)
+
+    def _get_info(self) -> dict[str, Any]:
+        return {"target_index": self._target_index}
+
+    def _next_target(self, options: dict[str, Any] | None) -> int:
+        if options and "target_index" in options:
+            index = int(options["target_index"])
+            if not 0 <= index < len(self.targets):
+                raise ValueError(f"target_index {index} out of range (0..{len(self.targets) - 1})")
+            return index
+        if not self._order:
+            self._order = [int(i) for i in self.np_random.permutation(len(self.targets))]
+        return self._order.pop()
+
+    # -- gymnasium API ---------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self._order = []  # a reseeded env replays the same target order
+        self._target_index = self._next_target(options)
+        self._step = 0
+        length = len(self.target)
+        self._letters = [""] * length
+        r = self.config.state_radius
+        self._sequence_codes = np.zeros(length + 2 * r + 1, dtype=np.int64)
+        self._finished = False
+        return self._get_obs(), self._get_info()
+
+    def step(self, action):
+        if self._finished:
+            raise RuntimeError("step() called on a finished episode; call reset() first")
+        action = int(action)
+        if not 0 <= action < 4:
+            raise ValueError(f"action must be 0..3, got {action}")
+        site = self._site()
+        partner = self.target.pairs[site]
+        r = self.config.state_radius
+        if partner == -1:
+            self._place(site, UNPAIRED_ACTIONS[action], r)
+        else:
+            opening, closing = PAIR_ACTIONS[action]
+            self._place(site, opening, r)
+            self._place(partner, closing, r)
+        self._step += 1
+        terminated = self._step == len(self._decision_sites[self._target_index])
+        info = self._get_info()
+        reward = 0.0
+        if terminated:
+            self._finished = True
+            reward = self._finish(info)
+        return self._get_obs(), reward, terminated, False, info
+
+    def _place(self, site: int, nucleotide: str, r: int) -> None:
+        self._letters[site] = nucleotide
+        self._sequence_codes[site + r] = _NUCLEOTIDE_CODES[nucleotide]
+
+    def _finish(self, info: dict[str, Any]) -> float:
+        target = self.target.dot_bracket
+        sequence = "".join(self._letters)
+        structure, _ = fold(sequence, self.folding)
+        distance = hamming(structure, target)
+        info["distance_before_improvement"] = distance
+        folds = 1
+        if 0 < distance < self.config.mutation_threshold:
+            improved = local_improvement(sequence, structure, target, self.folding)
+            sequence, structure, distance = improved.sequence, improved.structure, improved.distance
+            folds += improved.folds
+            self._letters = list(sequence)
+        info.update(sequence=sequence, structure=structure, distance=distance, solved=distance == 0, folds=folds)
+        return float((1.0 - distance / len(target)) ** self.config.reward_exponent)
+
+    def render(self):
+        if self.render_mode != "ansi":
+            return None
+        placed = "".join(c or "-" for c in self._letters)
+        return f"{self.target.dot_bracket}\n{placed}\n"

@@ -1,0 +1,211 @@
+"""Dot-bracket target structures: parsing, validation and pair tables.
+
+This module has no dependencies beyond the standard library, so every other part of the
+project (and any user script) can validate input before paying for heavy imports.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "InvalidStructureError",
+    "InvalidTargetFileError",
+    "Structure",
+    "Target",
+    "parse_structure",
+    "read_targets",
+    "pair_table",
+]
+
+#: Smallest hairpin loop the ViennaRNA energy model allows (unpaired bases inside a hairpin).
+MIN_HAIRPIN = 3
+
+_ALLOWED = ".()"
+
+
+class InvalidStructureError(ValueError):
+    """A target is not a valid dot-bracket structure.
+
+    Attributes:
+        position: 1-based position of the offending character, or None when the problem
+            is not tied to one position (an empty target).
+    """
+
+    def __init__(self, message: str, position: int | None = None):
+        super().__init__(message)
+        self.position = position
+
+
+class InvalidTargetFileError(ValueError):
+    """A file of targets cannot be read at all (missing, empty, not text)."""
+
+
+class ShortHairpinWarning(UserWarning):
+    """The target has a hairpin loop too short for the energy model: it cannot be an MFE."""
+
+
+def pair_table(dot_bracket: str) -> tuple[int, ...]:
+    """Return the 0-based partner of every site (-1 for unpaired sites).
+
+    Raises:
+        InvalidStructureError: for characters other than ``.()`` or unbalanced brackets,
+            naming the 1-based position.
+    """
+    if not dot_bracket:
+        raise InvalidStructureError("empty structure")
+    pairs = [-1] * len(dot_bracket)
+    stack: list[int] = []
+    for i, char in enumerate(dot_bracket):
+        if char == "(":
+            stack.append(i)
+        elif char == ")":
+            if not stack:
+                raise InvalidStructureError(f"unbalanced ')' at position {i + 1}", i + 1)
+            j = stack.pop()
+            pairs[i], pairs[j] = j, i
+        elif char != ".":
+            raise InvalidStructureError(
+                f"invalid character {char!r} at position {i + 1} (allowed: '.', '(', ')')", i + 1
+            )
+    if stack:
+        i = stack[-1]
+        raise InvalidStructureError(f"unbalanced '(' at position {i + 1}", i + 1)
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A validated target secondary structure.
+
+    Build it with :func:`parse_structure` (or ``Structure(text)``, which validates too).
+    """
+
+    dot_bracket: str
+    """The target in dot-bracket notation, over ``.()`` only."""
+    pairs: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    """0-based partner of each site, -1 where unpaired."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pairs", pair_table(self.dot_bracket))
+
+    def __len__(self) -> int:
+        return len(self.dot_bracket)
+
+    def __str__(self) -> str:
+        return self.dot_bracket
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of base pairs."""
+        return self.dot_bracket.count("(")
+
+    @property
+    def n_decisions(self) -> int:
+        """Decisions a designer makes: one per unpaired site and one per pair."""
+        return len(self) - self.n_pairs
+
+    def short_hairpins(self) -> list[int]:
+        """1-based positions of opening brackets that close a hairpin with < 3 unpaired bases."""
+        found = []
+        for i, j in enumerate(self.pairs):
+            if i < j and j - i - 1 < MIN_HAIRPIN and all(self.pairs[k] == -1 for k in range(i + 1, j)):
+                found.append(i + 1)
+        return found
+
+
+def parse_structure(text: str, *, warn: bool = True) -> Structure:
+    """Parse and validate a dot-bracket string.
+
+    Surrounding whitespace is ignored; anything else that is not ``.()`` is an error.
+
+    Args:
+        text: the dot-bracket target.
+        warn: emit a :class:`ShortHairpinWarning` when a hairpin loop is shorter than three
+            unpaired bases (no sequence can fold into such a target under ViennaRNA's model).
+
+    Raises:
+        InvalidStructureError: empty input, a foreign character or unbalanced brackets; the
+            message names the 1-based position.
+    """
+    if not isinstance(text, str):
+        raise InvalidStructureError(f"a structure must be a string, not {type(text).__name__}")
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidStructureError("empty structure")
+    offset = len(text) - len(text.lstrip())
+    try:
+        structure = Structure(stripped)
+    except InvalidStructureError as err:
+        if err.position is None or offset == 0:
+            raise
+        # Report the position in the text the user gave, not in the stripped copy.
+        position = err.position + offset
+        message = str(err).replace(f"position {err.position}", f"position {position}")
+        raise InvalidStructureError(message, position) from None
+    if warn:
+        short = structure.short_hairpins()
+        if short:
+            warnings.warn(
+                f"hairpin loop(s) closed at position(s) {', '.join(map(str, short[:5]))} have fewer "
+                f"than {MIN_HAIRPIN} unpaired bases: ViennaRNA cannot fold any sequence into this target",
+                ShortHairpinWarning,
+                stacklevel=2,
+            )
+    return structure
+
+
+@dataclass(frozen=True)
+class Target:
+    """A named, not yet validated target as read from the command line or a file."""
+
+    name: str
+    """Identifier: the FASTA-style header, or ``target_<line>`` when there is none."""
+    text: str
+    """The raw dot-bracket text; validate it with :meth:`parse`."""
+
+    def parse(self, *, warn: bool = True) -> Structure:
+        """Validate the text (see :func:`parse_structure`)."""
+        return parse_structure(self.text, warn=warn)
+
+
+def _iter_target_lines(lines: Iterable[str]) -> Iterator[Target]:
+    name: str | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(">"):
+            name = line[1:].strip() or f"target_{number}"
+            continue
+        yield Target(name=name or f"target_{number}", text=line)
+        name = None
+
+
+def read_targets(path: str | Path) -> list[Target]:
+    """Read targets from a file: one structure per line, optionally with ``>name`` headers.
+
+    Blank lines and lines starting with ``#`` are skipped. Structures are *not* validated
+    here, so one bad line does not stop the others from being designed.
+
+    Raises:
+        InvalidTargetFileError: the file is missing, unreadable, not text, or holds no target.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidTargetFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidTargetFileError(f"{path}: is a directory, expected a file of structures") from None
+    except UnicodeDecodeError:
+        raise InvalidTargetFileError(f"{path}: not a text file") from None
+    except OSError as err:
+        raise InvalidTargetFileError(f"{path}: {err.strerror}") from None
+    targets = list(_iter_target_lines(text.splitlines()))
+    if not targets:
+        raise InvalidTargetFileError(f"{path}: no structures found")
+    return targets
