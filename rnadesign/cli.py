@@ -125,6 +125,41 @@ def build_parser() -> argparse.ArgumentParser:
     design.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     _add_folding_options(design)
     design.set_defaults(handler=_cmd_design)
+
+    bench = commands.add_parser(
+        "benchmark",
+        help="run a method on a benchmark set (or 'benchmark compare DIR...')",
+        description="Run METHOD on every target of DATASET, one process per attempt, saving each result "
+        "to DIR/results.jsonl as it finishes; re-running skips recorded attempts. Writes DIR/summary.json "
+        "and DIR/solved_vs_time.png. 'rnadesign benchmark compare DIR...' prints a Markdown table.",
+    )
+    bench.add_argument(
+        "dataset",
+        metavar="DATASET",
+        help="eterna100-v1, eterna100-v2, rfam-taneda, rfam-learn-test, meta-validation, "
+        "or a file of structures / folder of *.rna files",
+    )
+    bench.add_argument("--method", default="learna", help="a design mode or 'rnainverse' (default: learna)")
+    bench.add_argument(
+        "-t",
+        "--time-limit",
+        type=_positive,
+        required=True,
+        metavar="SECONDS",
+        help="seconds per attempt, counted from the attempt's process start",
+    )
+    bench.add_argument("--runs", type=_positive_int, default=1, help="attempts per target (default: 1)")
+    bench.add_argument("-j", "--jobs", type=_positive_int, default=1, help="attempts in parallel (default: 1)")
+    bench.add_argument("-o", "--out", required=True, metavar="DIR", help="results folder")
+    bench.add_argument("-s", "--seed", type=int, default=0, help="base seed (default: 0)")
+    bench.add_argument("--config", metavar="PRESET_OR_JSON", help="agent configuration for design modes")
+    bench.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    _add_folding_options(bench)
+    bench.set_defaults(handler=_cmd_benchmark)
+
+    comp = commands.add_parser("benchmark-compare", help=argparse.SUPPRESS)
+    comp.add_argument("dirs", nargs="+", metavar="DIR")
+    comp.set_defaults(handler=_cmd_compare)
     return parser
 
 
@@ -245,8 +280,68 @@ def _cmd_design(args: argparse.Namespace) -> int:
     return EXIT_USAGE if bad else EXIT_OK
 
 
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    import json as _json
+    from pathlib import Path
+
+    from .benchmark.datasets import load_dataset
+    from .benchmark.runner import BenchmarkSpec, read_results, run_benchmark
+    from .benchmark.summary import plot, summarize, table
+    from .config import DESIGN_MODES, load_agent_config
+
+    try:
+        dataset = load_dataset(args.dataset)
+        spec = BenchmarkSpec(
+            method=args.method,
+            time_limit=args.time_limit,
+            runs=args.runs,
+            jobs=args.jobs,
+            seed=args.seed,
+            config=args.config,
+            folding=_folding_model(args),
+        )
+        config: object = {"method": "rnainverse"}
+        if args.method in DESIGN_MODES:
+            config = load_agent_config(args.config or DESIGN_MODES[args.method]).to_dict()
+    except ValueError as err:  # includes InvalidTargetFileError
+        _error(str(err))
+        return EXIT_USAGE
+    out = Path(args.out)
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    records = run_benchmark(dataset, spec, out, progress)
+    summary = summarize(
+        records,
+        dataset=dataset.name,
+        method=args.method,
+        time_limit=args.time_limit,
+        n_targets=len(dataset.targets),
+        runs=args.runs,
+        config=config,
+    )
+    text = _json.dumps(summary, indent=2)
+    (out / "summary.json").write_text(text + "\n", encoding="utf-8")
+    (out / f"summary-{args.method}-{args.time_limit:g}s.json").write_text(text + "\n", encoding="utf-8")
+    plot(out, read_results(out), dataset=dataset.name, n_targets=len(dataset.targets))
+    print(table(summary), flush=True)
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .benchmark.summary import compare
+
+    try:
+        print(compare(args.dirs), flush=True)
+    except ValueError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["benchmark", "compare"]:
+        argv = ["benchmark-compare", *argv[2:]]
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

@@ -32,6 +32,8 @@ __all__ = ["MODES", "Design", "DesignSettings", "design", "seed_everything"]
 MODES = DESIGN_MODES
 
 Progress = Callable[[str], None]
+#: Called with (sequence, distance, seconds since the design started) whenever the best design improves.
+OnBest = Callable[[str, int, float], None]
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,17 @@ def seed_everything(seed: int) -> None:
 class _Tracker:
     """Keeps the best design seen and the verified solutions; refines promising designs."""
 
-    def __init__(self, target: Structure, settings: DesignSettings, start: float, deadline: float, seed: int):
+    def __init__(
+        self,
+        target: Structure,
+        settings: DesignSettings,
+        start: float,
+        deadline: float,
+        seed: int,
+        on_best: OnBest | None = None,
+    ):
         self.target = target
+        self.on_best = on_best
         self.settings = settings
         self.start = start
         self.deadline = deadline
@@ -151,6 +162,8 @@ class _Tracker:
     def _record(self, sequence: str, distance: int) -> None:
         if distance < self.best_distance:
             self.best_distance, self.best_sequence = distance, sequence
+            if self.on_best is not None:
+                self.on_best(sequence, distance, time.perf_counter() - self.start)
         if distance == 0 and not self.done and sequence not in self.solutions:
             if not check_design(sequence, self.target, self.settings.folding).solved:
                 warnings.warn(f"the environment reported {sequence} as solved but it does not refold", stacklevel=2)
@@ -245,6 +258,7 @@ def design(
     *,
     name: str = "target",
     progress: Progress | None = None,
+    on_best: OnBest | None = None,
 ) -> Design:
     """Design sequences for one target.
 
@@ -254,6 +268,7 @@ def design(
         agent: network and training configuration; defaults to the mode's preset.
         name: identifier carried into the result.
         progress: called with one line of text every ``settings.progress_every`` seconds.
+        on_best: called whenever the best design improves (the design is not yet re-verified then).
 
     Returns:
         A :class:`Design`, whose ``sequence`` was folded again after the run.
@@ -268,7 +283,7 @@ def design(
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     seed_everything(seed)
     deadline = start + settings.time_limit
-    tracker = _Tracker(structure, settings, start, deadline, seed)
+    tracker = _Tracker(structure, settings, start, deadline, seed, on_best)
     restarts = _run_learna(structure, agent, settings, seed, tracker, deadline, progress)
 
     sequence = tracker.solutions[0] if tracker.solutions else tracker.best_sequence

@@ -1,0 +1,7 @@
+"""Benchmarks: datasets by name, a resumable runner with one process per attempt, summaries."""
+
+from .datasets import DATASETS, Dataset, load_dataset
+from .runner import METHODS, run_benchmark
+from .summary import compare, summarize
+
+__all__ = ["DATASETS", "METHODS", "Dataset", "compare", "load_dataset", "run_benchmark", "summarize"]

@@ -1,0 +1,77 @@
+"""Benchmark sets by name, read from the data shipped inside the package (``rnadesign.data``)."""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..structure import InvalidTargetFileError, Target, read_targets
+
+__all__ = ["DATASETS", "Dataset", "load_dataset", "published_dir"]
+
+#: name -> (location inside rnadesign.data, folder of the authors' ICLR 2019 tables or None)
+DATASETS: dict[str, tuple[str, str | None]] = {
+    "eterna100-v1": ("eterna100_v1", "eterna"),
+    "eterna100-v2": ("eterna100_v2", None),
+    "rfam-taneda": ("rfam_taneda", "rfam_taneda"),
+    "rfam-learn-test": ("rfam_learn_test/rfam_learn_test.txt", "rfam_learn_test"),
+    "meta-validation": ("meta_train/validation.txt", None),
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Named targets; ``published`` names the authors' result tables for this set, if any."""
+
+    name: str
+    targets: list[Target]
+    published: str | None = None
+
+
+def _data_root() -> Path:
+    return Path(str(importlib.resources.files("rnadesign.data")))
+
+
+def published_dir(dataset: str) -> Path | None:
+    """Folder of the LEARNA paper's tables for a dataset name, or None."""
+    entry = DATASETS.get(dataset)
+    if entry is None or entry[1] is None:
+        return None
+    path = _data_root() / "learna_iclr2019_results" / entry[1]
+    return path if path.is_dir() else None
+
+
+def _read_folder(folder: Path) -> list[Target]:
+    files = sorted(
+        folder.glob("*.rna"), key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0, p.stem)
+    )
+    if not files:
+        raise InvalidTargetFileError(f"{folder}: no *.rna files")
+    return [Target(name=f.stem, text=f.read_text(encoding="utf-8").strip()) for f in files]
+
+
+def load_dataset(name_or_path: str | Path) -> Dataset:
+    """A dataset by name (see :data:`DATASETS`), or any file of structures or folder of ``*.rna`` files.
+
+    Target ids are the ``i`` of ``i.rna`` for folders, and the 1-based line number (or the
+    ``>name`` header) for files.
+
+    Raises:
+        InvalidTargetFileError: unknown name, or a path that holds no structures.
+    """
+    key = str(name_or_path)
+    if key in DATASETS:
+        location, _ = DATASETS[key]
+        path = _data_root() / location
+        targets = _read_folder(path) if path.is_dir() else read_targets(path)
+        if path.is_file():  # plain line files: ids are line numbers
+            targets = [Target(name=t.name.removeprefix("target_"), text=t.text) for t in targets]
+        return Dataset(key, targets, key if published_dir(key) else None)
+    path = Path(key)
+    if path.is_dir():
+        return Dataset(path.name, _read_folder(path))
+    if not path.exists():
+        raise InvalidTargetFileError(f"unknown dataset {key!r}: not one of {', '.join(DATASETS)} and no such file")
+    targets = [Target(name=t.name.removeprefix("target_"), text=t.text) for t in read_targets(path)]
+    return Dataset(path.stem, targets)

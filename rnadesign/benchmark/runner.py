@@ -1,0 +1,264 @@
+"""Run a method on a dataset: one process per (target, run) attempt, results saved as they finish.
+
+``DIR/results.jsonl`` gets one line per finished attempt, appended and flushed at once, so an
+interruption loses only the attempts in flight; running the same command again skips the
+attempts already recorded. Every solved design is folded again here before it is recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import DESIGN_MODES
+from ..folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
+from ..structure import InvalidStructureError, parse_structure
+from .datasets import Dataset
+
+__all__ = ["METHODS", "BenchmarkSpec", "run_benchmark", "read_results"]
+
+#: Methods the runner knows: every design mode, plus ViennaRNA's RNAinverse.
+METHODS = [*DESIGN_MODES, "rnainverse"]
+
+RESULTS = "results.jsonl"
+GRACE_S = 5.0  # a process may overrun the limit by this much before it is killed
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """What one benchmark command asks for."""
+
+    method: str
+    time_limit: float
+    runs: int = 1
+    jobs: int = 1
+    seed: int = 0
+    config: str | None = None
+    """Preset name or JSON file for the design modes (default: the mode's preset)."""
+    folding: FoldingModel = DEFAULT_MODEL
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if not self.time_limit > 0:
+            raise ValueError(f"time limit must be positive, got {self.time_limit}")
+        if self.runs < 1 or self.jobs < 1:
+            raise ValueError("runs and jobs must be at least 1")
+
+
+def read_results(out: Path) -> list[dict[str, Any]]:
+    """All records in ``out/results.jsonl``; a torn last line (from a kill) is ignored."""
+    path = Path(out) / RESULTS
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def _attempt_seed(base: int, index: int, run: int) -> int:
+    return base * 1_000_003 + run * 10_007 + index
+
+
+class _Runner:
+    def __init__(self, dataset: Dataset, spec: BenchmarkSpec, out: Path, progress: Callable[[str], None] | None):
+        self.dataset, self.spec, self.out, self.progress = dataset, spec, out, progress
+        self.lock = threading.Lock()
+        self.live: set[subprocess.Popen] = set()
+        self.stopping = threading.Event()
+        self.finished = 0
+
+    def _spec_for(self, target: str, seed: int) -> dict[str, Any]:
+        return {
+            "target": target,
+            "method": self.spec.method,
+            "time_limit": self.spec.time_limit,
+            "seed": seed,
+            "config": self.spec.config,
+            "folding": self.spec.folding.to_dict(),
+            "launch": time.time(),
+        }
+
+    def run_one(self, index: int, target_id: str, target: str, run: int) -> dict[str, Any] | None:
+        seed = _attempt_seed(self.spec.seed, index, run)
+        record: dict[str, Any] = {
+            "dataset": self.dataset.name,
+            "target_id": target_id,
+            "target": target,
+            "run": run,
+            "method": self.spec.method,
+            "seed": seed,
+            "time_limit": self.spec.time_limit,
+        }
+        try:
+            parse_structure(target, warn=False)
+        except InvalidStructureError as err:
+            return {**record, **self._unsolved(target, None, 0.0, f"invalid target: {err}")}
+        child_spec = self._spec_for(target, seed)
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONWARNINGS": "ignore",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rnadesign.benchmark.attempt", json.dumps(child_spec)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,  # Ctrl-C reaches the runner only; it decides what to kill
+        )
+        with self.lock:
+            self.live.add(proc)
+        timed_out = False
+        try:
+            stdout, stderr = proc.communicate(timeout=self.spec.time_limit + GRACE_S)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            proc.kill()
+            stdout, stderr = proc.communicate()
+        finally:
+            with self.lock:
+                self.live.discard(proc)
+        if self.stopping.is_set():
+            return None  # interrupted: leave it for the next run
+        elapsed = time.time() - child_spec["launch"]
+        best = final = None
+        for line in stdout.splitlines():
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            best = message.get("best", best)
+            final = message.get("result", final)
+        outcome = final or best
+        if timed_out:
+            status = f"timeout: killed after {elapsed:.1f}s"
+        elif proc.returncode != 0:
+            tail = (stderr.strip().splitlines() or ["no output"])[-1]
+            status = f"crashed: exit {proc.returncode}: {tail[:300]}"
+        else:
+            status = None
+        return {**record, **self._judge(target, outcome, elapsed, status)}
+
+    def _unsolved(self, target: str, outcome: dict | None, elapsed: float, status: str) -> dict[str, Any]:
+        sequence = outcome["sequence"] if outcome else ""
+        distance = len(target)
+        structure = ""
+        if sequence:
+            check = check_design(sequence, target, self.spec.folding)
+            structure, distance = check.structure, check.distance
+        return {
+            "solved": False,
+            "solved_unique": False,
+            "distance": distance,
+            "time_s": round(elapsed, 3),
+            "sequence": sequence,
+            "structure": structure,
+            "status": status,
+            "vienna_version": vienna_version(),
+        }
+
+    def _judge(self, target: str, outcome: dict | None, elapsed: float, status: str | None) -> dict[str, Any]:
+        """Refold the design; count it solved only if it folds into the target within the limit."""
+        if outcome is None or not outcome.get("sequence"):
+            return self._unsolved(target, None, elapsed, status or "timeout: no design finished")
+        check = check_design(outcome["sequence"], target, self.spec.folding, unique=True)
+        in_time = outcome["time_s"] <= self.spec.time_limit
+        if check.solved and in_time:
+            return {
+                "solved": True,
+                "solved_unique": bool(check.unique),
+                "distance": 0,
+                "time_s": outcome["time_s"],
+                "sequence": check.sequence,
+                "structure": check.structure,
+                "status": "solved",
+                "vienna_version": vienna_version(),
+            }
+        if status is None:
+            status = "timeout" if not check.solved else f"timeout: solved only at {outcome['time_s']:.1f}s"
+        return self._unsolved(target, outcome, elapsed, status)
+
+    def save(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record) + "\n"
+        with self.lock:
+            with open(self.out / RESULTS, "a", encoding="utf-8") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+            self.finished += 1
+        if self.progress is not None:
+            verdict = "solved" if record["solved"] else record["status"]
+            self.progress(
+                f"[{self.finished}] target {record['target_id']} run {record['run']}: {verdict} "
+                f"({record['time_s']:.1f}s, distance {record['distance']})"
+            )
+
+    def interrupt(self) -> None:
+        self.stopping.set()
+        with self.lock:
+            for proc in list(self.live):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_benchmark(
+    dataset: Dataset, spec: BenchmarkSpec, out: str | Path, progress: Callable[[str], None] | None = None
+) -> list[dict[str, Any]]:
+    """Run every (target, run) attempt not yet in ``out/results.jsonl`` and return all records of this method."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    done = {
+        (r["target_id"], r["run"])
+        for r in read_results(out)
+        if r.get("method") == spec.method
+        and r.get("dataset") == dataset.name
+        and r.get("time_limit") == spec.time_limit
+    }
+    todo = [(i, t, run) for run in range(spec.runs) for i, t in enumerate(dataset.targets) if (t.name, run) not in done]
+    if progress is not None:
+        total = len(dataset.targets) * spec.runs
+        progress(
+            f"{dataset.name}: {len(dataset.targets)} targets x {spec.runs} runs, method {spec.method}, "
+            f"{spec.time_limit:g}s each, {spec.jobs} in parallel; {total - len(todo)} already recorded"
+        )
+    runner = _Runner(dataset, spec, out, progress)
+    pool = ThreadPoolExecutor(max_workers=spec.jobs)
+    try:
+        pending = {pool.submit(runner.run_one, i, t.name, t.text, run) for i, t, run in todo}
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                record = future.result()
+                if record is not None:
+                    runner.save(record)
+    except BaseException:
+        runner.interrupt()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [
+        r
+        for r in read_results(out)
+        if r.get("method") == spec.method
+        and r.get("dataset") == dataset.name
+        and r.get("time_limit") == spec.time_limit
+    ]

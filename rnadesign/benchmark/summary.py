@@ -1,0 +1,198 @@
+"""Summaries of benchmark results: counts at time checkpoints, a table, a plot, a comparison."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+from pathlib import Path
+from typing import Any
+
+from ..folding import vienna_version
+from .datasets import published_dir
+
+__all__ = ["CHECKPOINTS", "compare", "plot", "published_counts", "summarize", "table"]
+
+CHECKPOINTS = [1, 10, 30, 60, 300, 600, 1800, 3600, 14400, 86400]
+PUBLISHED_METHODS = ["LEARNA", "Meta-LEARNA", "Meta-LEARNA-Adapt"]
+#: Runs per target behind the paper's union counts (data/SOURCES.md).
+PUBLISHED_RUNS = {"eterna100-v1": 5, "rfam-taneda": 50, "rfam-learn-test": 5}
+
+
+def _checkpoints(time_limit: float) -> list[float]:
+    points = [c for c in CHECKPOINTS if c < time_limit]
+    return [*points, time_limit]
+
+
+def _label(seconds: float) -> str:
+    return f"{seconds:g}"
+
+
+def summarize(
+    records: list[dict[str, Any]],
+    *,
+    dataset: str,
+    method: str,
+    time_limit: float,
+    n_targets: int,
+    runs: int,
+    config: Any,
+) -> dict[str, Any]:
+    """Summary of one method's records (already filtered to one dataset and time limit)."""
+    first_solve: dict[str, float] = {}
+    unique: set[str] = set()
+    per_run: dict[int, int] = {}
+    for r in records:
+        if r["solved"]:
+            first_solve[r["target_id"]] = min(first_solve.get(r["target_id"], float("inf")), r["time_s"])
+            per_run[r["run"]] = per_run.get(r["run"], 0) + 1
+            if r.get("solved_unique"):
+                unique.add(r["target_id"])
+    statuses: dict[str, int] = {}
+    for r in records:
+        key = r["status"].split(":")[0]
+        statuses[key] = statuses.get(key, 0) + 1
+    return {
+        "dataset": dataset,
+        "method": method,
+        "time_limit": time_limit,
+        "n_targets": n_targets,
+        "runs": runs,
+        "attempts_recorded": len(records),
+        "solved": len(first_solve),
+        "solved_unique": len(unique),
+        "mean_solved_per_run": round(sum(per_run.get(run, 0) for run in range(runs)) / runs, 3),
+        "solved_at": {_label(c): sum(t <= c for t in first_solve.values()) for c in _checkpoints(time_limit)},
+        "median_time_solved_s": round(statistics.median(first_solve.values()), 3) if first_solve else None,
+        "statuses": statuses,
+        "vienna_version": vienna_version(),
+        "config": config,
+    }
+
+
+def table(summary: dict[str, Any]) -> str:
+    """A readable plain-text table of one summary."""
+    lines = [
+        f"{summary['dataset']} / {summary['method']} / {summary['time_limit']:g}s per target, "
+        f"{summary['runs']} run(s), ViennaRNA {summary['vienna_version']}",
+        f"  solved {summary['solved']}/{summary['n_targets']} (unique MFE {summary['solved_unique']}), "
+        f"mean per run {summary['mean_solved_per_run']}",
+        "  " + "  ".join(f"{k:>6}s" for k in summary["solved_at"]),
+        "  " + "  ".join(f"{v:>7}" for v in summary["solved_at"].values()),
+        f"  attempts: {', '.join(f'{k} {v}' for k, v in sorted(summary['statuses'].items()))}",
+    ]
+    return "\n".join(lines)
+
+
+def published_counts(dataset: str) -> dict[str, dict[float, int]]:
+    """The LEARNA paper's solved counts at its time limits (``time_limit.tsv``), per method."""
+    folder = published_dir(dataset)
+    if folder is None:
+        return {}
+    counts = {}
+    for method in PUBLISHED_METHODS:
+        path = folder / method / "time_limit.tsv"
+        if path.exists():
+            with open(path, encoding="utf-8") as f:
+                counts[method] = {float(row["time"]): int(row["solved"]) for row in csv.DictReader(f, delimiter="\t")}
+    return counts
+
+
+def _published_curves(dataset: str, n_targets: int) -> dict[str, tuple[list[float], list[float]]]:
+    folder = published_dir(dataset)
+    if folder is None:
+        return {}
+    curves = {}
+    for method in PUBLISHED_METHODS:
+        path = folder / method / "min.tsv"
+        if path.exists():
+            with open(path, encoding="utf-8") as f:
+                rows = [
+                    (float(r["time"]), float(r["solved"]) * n_targets / 100) for r in csv.DictReader(f, delimiter="\t")
+                ]
+            rows = [(t, s) for t, s in rows if t > 0]
+            curves[method] = ([t for t, _ in rows], [s for _, s in rows])
+    return curves
+
+
+def plot(out: Path, records: list[dict[str, Any]], *, dataset: str, n_targets: int) -> Path:
+    """``out/solved_vs_time.png``: targets solved against time, one line per method in the records."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    methods: dict[str, dict[str, float]] = {}
+    limits: dict[str, float] = {}
+    for r in records:
+        if r.get("dataset") != dataset:
+            continue
+        key = f"{r['method']} ({r['time_limit']:g}s limit)"
+        times = methods.setdefault(key, {})
+        limits[key] = r["time_limit"]
+        if r["solved"]:
+            times[r["target_id"]] = min(times.get(r["target_id"], float("inf")), r["time_s"])
+    for key, times in sorted(methods.items()):
+        xs = sorted(times.values())
+        ax.step(
+            [min(xs[0], 0.1) if xs else 0.1, *xs, limits[key]],
+            [0, *range(1, len(xs) + 1), len(xs)],
+            where="post",
+            label=f"{key}: ours",
+        )
+    for method, (xs, ys) in _published_curves(dataset, n_targets).items():
+        ax.plot(xs, ys, linestyle="--", alpha=0.7, label=f"{method} (published, ICLR 2019)")
+    ax.set_xscale("log")
+    ax.set_xlabel("time per target (s, log scale)")
+    ax.set_ylabel(f"targets solved (of {n_targets})")
+    ax.set_ylim(0, n_targets * 1.02)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{dataset}: targets solved over time (ViennaRNA {vienna_version()})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    path = Path(out) / "solved_vs_time.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _load_summaries(folder: Path) -> list[dict[str, Any]]:
+    files = sorted(folder.glob("summary-*.json")) or sorted(folder.glob("summary.json"))  # one per method and limit
+    return [json.loads(f.read_text(encoding="utf-8")) for f in files]
+
+
+def compare(folders: list[str | Path]) -> str:
+    """One Markdown table of the summaries in several result folders, with the paper's figures."""
+    summaries = []
+    for folder in folders:
+        found = _load_summaries(Path(folder))
+        if not found:
+            raise ValueError(f"{folder}: no summary.json (run 'rnadesign benchmark' into it first)")
+        summaries += found
+    datasets = sorted({s["dataset"] for s in summaries})
+    points = sorted({float(k) for s in summaries for k in s["solved_at"]})
+    header = "| dataset | method | limit | runs | " + " | ".join(f"{_label(p)} s" for p in points) + " | ViennaRNA |"
+    rows = [header, "|" + "---|" * (len(points) + 5)]
+    for s in summaries:
+        counts = {float(k): v for k, v in s["solved_at"].items()}
+        cells = [f"{counts[p]}/{s['n_targets']}" if p in counts else "" for p in points]
+        rows.append(
+            f"| {s['dataset']} | {s['method']} | {s['time_limit']:g}s | {s['runs']} | "
+            + " | ".join(cells)
+            + f" | {s['vienna_version']} |"
+        )
+    for dataset in datasets:
+        n = next(s["n_targets"] for s in summaries if s["dataset"] == dataset)
+        for method, counts in published_counts(dataset).items():
+            cells = [f"{counts[p]}/{n}" if p in counts else "" for p in points]
+            rows.append(
+                f"| {dataset} | {method} (published, ICLR 2019) | | {PUBLISHED_RUNS.get(dataset, '')} | "
+                + " | ".join(cells)
+                + " | 2.4 (paper) |"
+            )
+    return "\n".join(rows)

@@ -1,0 +1,196 @@
+"""The benchmark harness: datasets by name, honest records, resume after a kill, summary and plot."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rnadesign.benchmark.datasets import DATASETS, load_dataset
+from rnadesign.benchmark.runner import BenchmarkSpec, read_results, run_benchmark
+from rnadesign.benchmark.summary import compare, summarize
+from rnadesign.folding import fold, is_unique_mfe
+from rnadesign.structure import InvalidTargetFileError
+
+EASY = ["((((....))))", "(((((......)))))", "((((....))))..((((....))))", "((((((....))))))", "(((....)))"]
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [
+        ("eterna100-v1", 100),
+        ("eterna100-v2", 100),
+        ("rfam-taneda", 29),
+        ("rfam-learn-test", 100),
+        ("meta-validation", 100),
+    ],
+)
+def test_datasets_by_name(name, count):
+    dataset = load_dataset(name)
+    assert len(dataset.targets) == count
+    for target in dataset.targets[:5]:
+        target.parse(warn=False)
+    assert set(DATASETS) >= {name}
+
+
+def test_dataset_ids_follow_the_files():
+    taneda = load_dataset("rfam-taneda")
+    assert [t.name for t in taneda.targets[:3]] == ["1", "2", "3"]
+    assert taneda.published == "rfam-taneda"
+    with open(os.path.join(os.path.dirname(__file__), os.pardir, "data", "rfam_taneda", "3.rna")) as f:
+        assert taneda.targets[2].text == f.read().strip()
+    assert [t.name for t in load_dataset("rfam-learn-test").targets[:2]] == ["1", "2"]
+
+
+def test_dataset_from_path_and_unknown(tmp_path):
+    path = tmp_path / "mine.txt"
+    path.write_text("\n".join(EASY[:2]) + "\n")
+    dataset = load_dataset(path)
+    assert dataset.name == "mine" and [t.name for t in dataset.targets] == ["1", "2"]
+    with pytest.raises(InvalidTargetFileError, match="unknown dataset"):
+        load_dataset("eterna1000")
+
+
+def _check_records(records):
+    for r in records:
+        for key in (
+            "target_id",
+            "target",
+            "run",
+            "method",
+            "seed",
+            "solved",
+            "solved_unique",
+            "distance",
+            "time_s",
+            "sequence",
+            "status",
+        ):
+            assert key in r
+        if r["solved"]:
+            assert fold(r["sequence"])[0] == r["target"]  # the test refolds every accepted design
+            assert r["solved_unique"] == is_unique_mfe(r["sequence"], r["target"])
+            assert r["time_s"] <= r["time_limit"] and r["status"] == "solved"
+
+
+def test_rnainverse_records_are_refolded_and_summarized(tmp_path):
+    path = tmp_path / "set.txt"
+    path.write_text("\n".join([EASY[0], EASY[2], "((((((((..))))))))"]) + "\n")  # the last is unsolvable
+    dataset = load_dataset(path)
+    spec = BenchmarkSpec(method="rnainverse", time_limit=3, runs=2, jobs=2, seed=4)
+    records = run_benchmark(dataset, spec, tmp_path / "out")
+    assert len(records) == 6
+    _check_records(records)
+    unsolvable = [r for r in records if r["target_id"] == "3"]
+    assert all(not r["solved"] and r["status"].startswith("timeout") and r["distance"] > 0 for r in unsolvable)
+    summary = summarize(
+        records, dataset=dataset.name, method="rnainverse", time_limit=3, n_targets=3, runs=2, config={}
+    )
+    assert summary["solved"] == 2 and summary["solved_at"]["3"] == 2 and summary["mean_solved_per_run"] == 2
+    assert set(summary["solved_at"]) == {"1", "3"}
+
+
+def test_learna_method_through_the_harness(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text(EASY[3] + "\n")
+    records = run_benchmark(load_dataset(path), BenchmarkSpec(method="learna", time_limit=40), tmp_path / "out")
+    assert len(records) == 1 and records[0]["solved"], records
+    _check_records(records)
+    assert records[0]["time_s"] > 1  # counted from process start: imports included
+
+
+def test_cli_kill_and_resume_redoes_nothing(tmp_path):
+    path = tmp_path / "set.txt"
+    path.write_text("\n".join(EASY * 2) + "\n")
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "rnadesign",
+        "benchmark",
+        str(path),
+        "--method",
+        "rnainverse",
+        "--time-limit",
+        "5",
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        "-q",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(read_results(out)) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = (out / "results.jsonl").read_text().splitlines()
+    assert 3 <= len(before) < len(EASY) * 2, "the kill should land half-way"
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    after = (out / "results.jsonl").read_text().splitlines()
+    assert after[: len(before)] == before  # finished attempts were kept, not redone
+    records = [json.loads(line) for line in after]
+    assert sorted(r["target_id"] for r in records) == sorted(str(i) for i in range(1, 11))
+    _check_records(records)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["solved"] == 10 and summary["n_targets"] == 10
+    assert (out / "solved_vs_time.png").stat().st_size > 1000
+    table = subprocess.run(
+        [sys.executable, "-m", "rnadesign", "benchmark", "compare", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert table.returncode == 0 and "| set | rnainverse | 5s | 1 |" in table.stdout
+
+
+def test_compare_adds_published_figures(tmp_path):
+    summary = {
+        "dataset": "rfam-taneda",
+        "method": "learna",
+        "time_limit": 60,
+        "n_targets": 29,
+        "runs": 1,
+        "solved_at": {"10": 5, "60": 9},
+        "vienna_version": "2.8.0",
+    }
+    (tmp_path / "summary-learna-60s.json").write_text(json.dumps(summary))
+    table = compare([tmp_path])
+    assert "| rfam-taneda | learna | 60s | 1 | 5/29 | 9/29 |" in table
+    assert "| rfam-taneda | Meta-LEARNA (published, ICLR 2019) | | 50 |" in table
+    with pytest.raises(ValueError, match="no summary"):
+        compare([tmp_path / "empty"])
+
+
+def test_bad_benchmark_arguments():
+    proc = subprocess.run(
+        [sys.executable, "-m", "rnadesign", "benchmark", "nosuchset", "--time-limit", "1", "--out", "/tmp/x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "unknown dataset" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rnadesign",
+            "benchmark",
+            "rfam-taneda",
+            "--method",
+            "magic",
+            "--time-limit",
+            "1",
+            "--out",
+            "/tmp/x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "unknown method" in proc.stderr
