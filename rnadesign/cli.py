@@ -65,6 +65,7 @@ def _folding_model(args: argparse.Namespace):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .config import DEFAULT_MODE
     from .config import DESIGN_MODES as MODES
 
     parser = argparse.ArgumentParser(prog=PROG, description="Design RNA sequences that fold into a target structure.")
@@ -93,11 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wall-clock budget per target (default: %(default)s)",
     )
-    design.add_argument("--mode", choices=list(MODES), default="learna", help="design mode (default: %(default)s)")
+    design.add_argument("--mode", choices=list(MODES), default=DEFAULT_MODE, help="design mode (default: %(default)s)")
     design.add_argument(
         "--config",
         metavar="PRESET_OR_JSON",
-        help="agent configuration: a preset name or a JSON file (default: the mode's preset)",
+        help="agent configuration for --mode learna: a preset name or a JSON file (default: learna-fast)",
+    )
+    design.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="pre-trained policy for the meta modes (default: the one shipped with rnadesign)",
     )
     design.add_argument(
         "-n",
@@ -139,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="eterna100-v1, eterna100-v2, rfam-taneda, rfam-learn-test, meta-validation, "
         "or a file of structures / folder of *.rna files",
     )
-    bench.add_argument("--method", default="learna", help="a design mode or 'rnainverse' (default: learna)")
+    bench.add_argument("--method", default=DEFAULT_MODE, help="a design mode or 'rnainverse' (default: %(default)s)")
     bench.add_argument(
         "-t",
         "--time-limit",
@@ -156,6 +162,40 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     _add_folding_options(bench)
     bench.set_defaults(handler=_cmd_benchmark)
+
+    meta = commands.add_parser(
+        "meta-train",
+        help="meta-train a policy across many structures (Meta-LEARNA)",
+        description="PPO across the training structures with N environment processes; checkpoints to "
+        "DIR/checkpoint.pt, validation to DIR/validation.csv and TensorBoard, the final policy to "
+        "DIR/policy.pt. --resume goes on from the checkpoint until the total budget is spent.",
+    )
+    meta.add_argument("--train", default="meta-train", help="training set: name or file (default: meta-train)")
+    meta.add_argument("--validation", default="meta-validation", help="validation set (default: meta-validation)")
+    meta.add_argument(
+        "--time-budget",
+        type=_positive,
+        required=True,
+        metavar="SECONDS",
+        help="seconds of training in all (a resumed run continues the count)",
+    )
+    meta.add_argument("--workers", type=_positive_int, default=1, help="environment processes (default: 1)")
+    meta.add_argument("-o", "--out", required=True, metavar="DIR")
+    meta.add_argument(
+        "--config",
+        default="meta-learna",
+        metavar="PRESET_OR_JSON",
+        help="agent configuration (default: meta-learna, the paper's)",
+    )
+    meta.add_argument("--resume", action="store_true", help="go on from DIR/checkpoint.pt")
+    meta.add_argument("-s", "--seed", type=int, default=0)
+    meta.add_argument("--max-train", type=_positive_int, metavar="N", help="use only the first N training targets")
+    meta.add_argument("--checkpoint-every", type=_positive, default=300.0, metavar="SECONDS")
+    meta.add_argument("--validate-every", type=_positive, default=600.0, metavar="SECONDS")
+    meta.add_argument("--validation-episodes", type=_positive_int, default=4, metavar="N")
+    meta.add_argument("-q", "--quiet", action="store_true")
+    _add_folding_options(meta)
+    meta.set_defaults(handler=_cmd_meta_train)
 
     comp = commands.add_parser("benchmark-compare", help=argparse.SUPPRESS)
     comp.add_argument("dirs", nargs="+", metavar="DIR")
@@ -241,7 +281,18 @@ def _cmd_design(args: argparse.Namespace) -> int:
         folding = _folding_model(args)
         from .config import DESIGN_MODES, load_agent_config
 
-        agent = load_agent_config(args.config or DESIGN_MODES[args.mode])
+        agent = None
+        if args.mode == "learna":
+            agent = load_agent_config(args.config or DESIGN_MODES[args.mode])
+        elif args.config is not None:
+            raise ValueError(
+                f"--config applies to --mode learna; mode {args.mode} takes its configuration "
+                "from the policy file (--policy)"
+            )
+        if args.mode != "learna":
+            from .policy_file import default_policy_path, load_policy
+
+            load_policy(args.policy or default_policy_path())  # fail now, with one clear line
     except ValueError as err:
         _error(str(err))
         return EXIT_USAGE
@@ -260,6 +311,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
             restart_timeout=args.restart_timeout,
             seed=seed,
             folding=folding,
+            policy=args.policy,
         )
         progress = None
         if not args.quiet:
@@ -301,8 +353,15 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
             folding=_folding_model(args),
         )
         config: object = {"method": "rnainverse"}
-        if args.method in DESIGN_MODES:
+        if args.method == "learna":
             config = load_agent_config(args.config or DESIGN_MODES[args.method]).to_dict()
+        elif args.method in DESIGN_MODES:
+            from .policy_file import default_policy_path, load_policy
+
+            if args.config is not None:
+                raise ValueError(f"--config applies to --method learna; {args.method} uses the shipped policy")
+            policy = load_policy(default_policy_path())
+            config = {"policy": str(default_policy_path()), "agent": policy.agent.to_dict(), "card": policy.card}
     except ValueError as err:  # includes InvalidTargetFileError
         _error(str(err))
         return EXIT_USAGE
@@ -323,6 +382,54 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     (out / f"summary-{args.method}-{args.time_limit:g}s.json").write_text(text + "\n", encoding="utf-8")
     plot(out, read_results(out), dataset=dataset.name, n_targets=len(dataset.targets))
     print(table(summary), flush=True)
+    return EXIT_OK
+
+
+def _cmd_meta_train(args: argparse.Namespace) -> int:
+    from .benchmark.datasets import load_dataset
+    from .config import load_agent_config
+    from .policy_file import PolicyFileError
+
+    try:
+        train_set = load_dataset(args.train)
+        validation_set = load_dataset(args.validation)
+        agent = load_agent_config(args.config)
+        train = [t.parse(warn=False) for t in train_set.targets[: args.max_train]]
+        validation = [t.parse(warn=False) for t in validation_set.targets]
+        folding = _folding_model(args)
+    except ValueError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    import torch
+
+    torch.set_num_threads(1)
+    from .meta import MetaTrainSettings, meta_train
+
+    settings = MetaTrainSettings(
+        time_budget=args.time_budget,
+        workers=args.workers,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        validate_every=args.validate_every,
+        validation_episodes=args.validation_episodes,
+    )
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        card = meta_train(
+            train,
+            validation,
+            agent,
+            args.out,
+            settings,
+            resume=args.resume,
+            folding=folding,
+            progress=progress,
+            train_name=f"{train_set.name} ({len(train)} structures)",
+        )
+    except PolicyFileError as err:
+        _error(str(err))
+        return EXIT_USAGE
+    print(json.dumps(card, indent=2), flush=True)
     return EXIT_OK
 
 

@@ -14,7 +14,16 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AgentConfig", "DESIGN_MODES", "EnvConfig", "NetworkConfig", "PPOConfig", "PRESETS", "load_agent_config"]
+__all__ = [
+    "AgentConfig",
+    "DEFAULT_MODE",
+    "DESIGN_MODES",
+    "EnvConfig",
+    "NetworkConfig",
+    "PPOConfig",
+    "PRESETS",
+    "load_agent_config",
+]
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
@@ -136,11 +145,17 @@ class PPOConfig:
         _check_range("max_grad_norm", self.max_grad_norm, 0.01, 100)
         _check_range("n_envs", self.n_envs, 1, 256)
 
-    def rollout_sizes(self, mean_decisions: float) -> tuple[int, int]:
-        """SB3's ``(n_steps, batch_size)`` for episodes of ``mean_decisions`` steps on average."""
+    def rollout_sizes(self, mean_decisions: float, n_envs: int | None = None) -> tuple[int, int]:
+        """SB3's ``(n_steps, batch_size)`` for episodes of ``mean_decisions`` steps on average.
+
+        ``n_envs`` overrides :attr:`n_envs` (meta-training steps one env per worker process).
+        """
+        n_envs = n_envs or self.n_envs
         total = max(2, math.ceil(self.batch_size * mean_decisions))
-        n_steps = max(2, math.ceil(total / self.n_envs))
-        minibatch = max(1, (n_steps * self.n_envs) // self.n_minibatches)
+        n_steps = max(2, math.ceil(total / n_envs))
+        while (n_steps * n_envs) % self.n_minibatches:  # equal minibatches, no truncated last one
+            n_steps += 1
+        minibatch = max(1, (n_steps * n_envs) // self.n_minibatches)
         return n_steps, minibatch
 
 
@@ -238,7 +253,14 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 #: Design modes and the preset each uses when no configuration is given.
-DESIGN_MODES: dict[str, str] = {"learna": "learna-fast"}
+#: What `rnadesign design` and `rnadesign benchmark` use when no mode is named (measured best: README).
+DEFAULT_MODE = "meta-learna"
+
+DESIGN_MODES: dict[str, str] = {
+    "learna": "learna-fast",  # learns on the target from scratch with this preset
+    "meta-learna": "meta-learna",  # samples from a pre-trained policy (preset: what meta-train uses)
+    "meta-learna-adapt": "meta-learna",  # keeps learning on the target from the pre-trained weights
+}
 
 
 def load_agent_config(preset_or_path: str | Path) -> AgentConfig:

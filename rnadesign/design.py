@@ -6,6 +6,7 @@ is folded again here, independently of the environment, before it is reported.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 import time
@@ -18,12 +19,14 @@ import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.vec_env import DummyVecEnv
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-from .config import DESIGN_MODES, AgentConfig, load_agent_config
+from .config import DEFAULT_MODE, DESIGN_MODES, AgentConfig, load_agent_config
 from .env import RnaDesignEnv
 from .folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
 from .policies import policy_kwargs
+from .policy_file import default_policy_path, load_policy
 from .search import adaptive_walk
 from .structure import Structure, parse_structure
 
@@ -40,7 +43,7 @@ OnBest = Callable[[str, int, float], None]
 class DesignSettings:
     """How one design run is budgeted and seeded."""
 
-    mode: str = "learna"
+    mode: str = DEFAULT_MODE
     """Design mode, one of :data:`MODES`."""
     time_limit: float = 60.0
     """Wall-clock seconds for the whole design of one target."""
@@ -56,6 +59,10 @@ class DesignSettings:
     """Seconds between progress reports."""
     refine_share: float = 0.5
     """Most of the elapsed time spent refining designs by local search (0 turns it off)."""
+    policy: str | None = None
+    """Pre-trained policy file for the meta modes (None: the one shipped with the package)."""
+    sample_batch: int = 16
+    """Episodes sampled per policy call in ``meta-learna`` mode."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -189,6 +196,10 @@ class _DesignCallback(BaseCallback):
         for done, info in zip(self.locals["dones"], self.locals["infos"]):
             if done:
                 self.tracker.record_episode(info["sequence"], info["distance"])
+        return self.check()
+
+    def check(self) -> bool:
+        """Report progress when due; False once solved or out of time."""
         now = time.perf_counter()
         if self.progress is not None and now >= self.next_report:
             self.next_report = now + self.every
@@ -200,12 +211,18 @@ class _DesignCallback(BaseCallback):
         return not self.tracker.done and now < self.stop_at
 
 
-def make_ppo(targets: list[Structure], agent: AgentConfig, folding: FoldingModel, seed: int) -> PPO:
-    """A PPO learner on ``targets`` with the configured network, on the CPU."""
-    make_env = functools.partial(RnaDesignEnv, targets, agent.env, folding)
-    vec_env = DummyVecEnv([make_env] * agent.ppo.n_envs)
+def make_ppo(
+    targets: list[Structure], agent: AgentConfig, folding: FoldingModel, seed: int, vec_env: VecEnv | None = None
+) -> PPO:
+    """A PPO learner on ``targets`` with the configured network, on the CPU.
+
+    ``vec_env`` replaces the default (``agent.ppo.n_envs`` environments in this process).
+    """
+    if vec_env is None:
+        make_env = functools.partial(RnaDesignEnv, targets, agent.env, folding)
+        vec_env = DummyVecEnv([make_env] * agent.ppo.n_envs)
     mean_decisions = float(np.mean([t.n_decisions for t in targets]))
-    n_steps, minibatch = agent.ppo.rollout_sizes(mean_decisions)
+    n_steps, minibatch = agent.ppo.rollout_sizes(mean_decisions, vec_env.num_envs)
     return PPO(
         "MlpPolicy",
         vec_env,
@@ -226,6 +243,67 @@ def make_ppo(targets: list[Structure], agent: AgentConfig, folding: FoldingModel
     )
 
 
+def sample_episodes(policy, vec_env: VecEnv, on_done: Callable[[int, dict[str, Any]], bool]) -> None:
+    """Step ``vec_env`` with actions sampled from ``policy`` (one batched call per step, no learning).
+
+    ``on_done(env_index, info)`` is called for every finished episode; sampling stops when it returns True.
+    """
+    obs = vec_env.reset()
+    while True:
+        with torch.no_grad():
+            actions, _ = policy.predict(obs, deterministic=False)
+        obs, _, dones, infos = vec_env.step(actions)
+        for index in np.flatnonzero(dones):
+            if on_done(int(index), infos[index]):
+                return
+
+
+def _run_meta_sampling(
+    target: Structure,
+    agent: AgentConfig,
+    state_dict,
+    settings: DesignSettings,
+    seed: int,
+    tracker: _Tracker,
+    deadline: float,
+    progress: Progress | None,
+) -> int:
+    make_env = functools.partial(RnaDesignEnv, [target], agent.env, settings.folding)
+    vec_env = DummyVecEnv([make_env] * settings.sample_batch)
+    vec_env.seed(seed)
+    policy = sampling_policy(vec_env, agent, state_dict)
+    callback = _DesignCallback(tracker, deadline, progress, settings.progress_every)
+
+    def on_done(_: int, info: dict[str, Any]) -> bool:
+        tracker.record_episode(info["sequence"], info["distance"])
+        return not callback.check()
+
+    sample_episodes(policy, vec_env, on_done)
+    return 0
+
+
+class _NoOptimizer:
+    """Stands in for Adam in a policy that only samples: building the first torch optimizer
+    imports torch._dynamo, seconds of start-up that a sampling-only design never needs."""
+
+    def __init__(self, params, lr: float, **kwargs):
+        pass
+
+
+def sampling_policy(vec_env: VecEnv, agent: AgentConfig, state_dict: dict[str, torch.Tensor]) -> ActorCriticPolicy:
+    """The configured policy network with ``state_dict`` loaded, for sampling only (no optimizer)."""
+    policy = ActorCriticPolicy(
+        vec_env.observation_space,
+        vec_env.action_space,
+        lambda _: 0.0,
+        optimizer_class=_NoOptimizer,
+        **policy_kwargs(agent),
+    )
+    policy.load_state_dict(state_dict)
+    policy.set_training_mode(False)
+    return policy
+
+
 def _run_learna(
     target: Structure,
     agent: AgentConfig,
@@ -234,13 +312,17 @@ def _run_learna(
     tracker: _Tracker,
     deadline: float,
     progress: Progress | None,
+    initial_state: dict[str, torch.Tensor] | None = None,
 ) -> int:
+    """PPO on the one target; each restart starts again from ``initial_state`` (or fresh weights)."""
     restarts = 0
     while not tracker.done and time.perf_counter() < deadline:
         stop_at = deadline
         if settings.restart_timeout is not None:
             stop_at = min(deadline, max(tracker.last_solution, time.perf_counter()) + settings.restart_timeout)
         model = make_ppo([target], agent, settings.folding, seed + restarts)
+        if initial_state is not None:
+            model.policy.load_state_dict(initial_state)
         callback = _DesignCallback(tracker, stop_at, progress, settings.progress_every)
         model.learn(total_timesteps=10**12, callback=callback)
         if tracker.done or time.perf_counter() >= deadline:
@@ -264,8 +346,9 @@ def design(
 
     Args:
         target: dot-bracket string or parsed :class:`Structure`.
-        settings: budget, mode and seed (defaults: learna, 60 s, fresh seed).
-        agent: network and training configuration; defaults to the mode's preset.
+        settings: budget, mode and seed (defaults: the default mode, 60 s, fresh seed).
+        agent: network and training configuration for ``learna`` mode; defaults to its preset. The
+            meta modes take theirs from the policy file.
         name: identifier carried into the result.
         progress: called with one line of text every ``settings.progress_every`` seconds.
         on_best: called whenever the best design improves (the design is not yet re-verified then).
@@ -275,16 +358,35 @@ def design(
 
     Raises:
         InvalidStructureError: ``target`` is not a valid dot-bracket string.
+        PolicyFileError: a meta mode's policy file is missing or unreadable.
+        ValueError: ``agent`` given for a meta mode.
     """
     start = time.perf_counter()
     settings = settings or DesignSettings()
     structure = target if isinstance(target, Structure) else parse_structure(target)
-    agent = agent or load_agent_config(MODES[settings.mode])
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     seed_everything(seed)
     deadline = start + settings.time_limit
     tracker = _Tracker(structure, settings, start, deadline, seed, on_best)
-    restarts = _run_learna(structure, agent, settings, seed, tracker, deadline, progress)
+    if settings.mode == "learna":
+        agent = agent or load_agent_config(MODES[settings.mode])
+        restarts = _run_learna(structure, agent, settings, seed, tracker, deadline, progress)
+    else:
+        if agent is not None:
+            raise ValueError(f"mode {settings.mode} takes its configuration from the policy file, not from a config")
+        policy = load_policy(settings.policy or default_policy_path())
+        if settings.mode == "meta-learna":
+            restarts = _run_meta_sampling(
+                structure, policy.agent, policy.state_dict, settings, seed, tracker, deadline, progress
+            )
+        else:  # meta-learna-adapt: update often, as learna-fast does, from the pre-trained weights
+            fast = load_agent_config("learna-fast").ppo
+            agent = dataclasses.replace(
+                policy.agent, ppo=dataclasses.replace(policy.agent.ppo, batch_size=fast.batch_size, n_envs=fast.n_envs)
+            )
+            restarts = _run_learna(
+                structure, agent, settings, seed, tracker, deadline, progress, initial_state=policy.state_dict
+            )
 
     sequence = tracker.solutions[0] if tracker.solutions else tracker.best_sequence
     elapsed = time.perf_counter() - start

@@ -9,7 +9,7 @@
 set -euo pipefail
 out="${1:-runs/taneda}"
 jobs="${2:-2}"
-for method in rnainverse learna; do
+for method in rnainverse learna meta-learna meta-learna-adapt; do
     rnadesign benchmark rfam-taneda --method "$method" --time-limit 60 --jobs "$jobs" --out "$out/$method" -q
 done
-rnadesign benchmark compare "$out"/rnainverse "$out"/learna | tee "$out/compare.md"
+rnadesign benchmark compare "$out"/rnainverse "$out"/learna "$out"/meta-learna "$out"/meta-learna-adapt | tee "$out/compare.md"

@@ -63,7 +63,8 @@ def test_malformed_target_one_line_exit_2(target, message):
         (["design"], "no target given"),
         (["design", "--input", "/nonexistent/file"], "no such file"),
         (["design", "((...))", "--time-limit", "-3"], "must be positive"),
-        (["design", "((...))", "--config", "nosuchpreset"], "unknown preset"),
+        (["design", "((...))", "--mode", "learna", "--config", "nosuchpreset"], "unknown preset"),
+        (["design", "((...))", "--config", "learna"], "--config applies to --mode learna"),
         (["design", "((...))", "--mode", "magic"], "invalid choice"),
     ],
 )

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from rnadesign.config import DEFAULT_MODE
 from rnadesign.design import DesignSettings, design
 from rnadesign.folding import fold, is_unique_mfe
 
@@ -11,7 +12,7 @@ HAIRPIN = "((((((....))))))"
 
 
 def test_learna_solves_a_hairpin_and_the_test_refolds_it():
-    result = design(HAIRPIN, DesignSettings(time_limit=60, seed=1))
+    result = design(HAIRPIN, DesignSettings(mode="learna", time_limit=60, seed=1))
     assert result.solved
     assert fold(result.sequence)[0] == HAIRPIN
     assert result.structure == HAIRPIN and result.distance == 0
@@ -22,7 +23,7 @@ def test_learna_solves_a_hairpin_and_the_test_refolds_it():
 
 def test_several_distinct_solutions_each_refold():
     target = "((((....))))..((((....))))"
-    result = design(target, DesignSettings(time_limit=90, seed=2, num_solutions=3))
+    result = design(target, DesignSettings(mode="learna", time_limit=90, seed=2, num_solutions=3))
     assert result.solved
     assert len(result.solutions) == 3 == len(set(result.solutions))
     for sequence in result.solutions:
@@ -31,7 +32,7 @@ def test_several_distinct_solutions_each_refold():
 
 def test_rfam_taneda_8_solved(taneda):
     target = taneda(8)  # 54 nt, the shortest Rfam-Taneda target
-    result = design(target, DesignSettings(time_limit=120, seed=0))
+    result = design(target, DesignSettings(mode="learna", time_limit=120, seed=0))
     assert result.solved, f"best distance {result.distance}"
     assert fold(result.sequence)[0] == target
 
@@ -40,7 +41,7 @@ def test_unsolvable_target_returns_best_within_the_time_limit():
     target = "((((((((..))))))))"  # a 2-nt hairpin loop: no sequence folds into it
     with pytest.warns(UserWarning, match="hairpin"):
         start = time.perf_counter()
-        result = design(target, DesignSettings(time_limit=4, seed=0, restart_timeout=1.5))
+        result = design(target, DesignSettings(mode="learna", time_limit=4, seed=0, restart_timeout=1.5))
     elapsed = time.perf_counter() - start
     assert not result.solved and result.solutions == []
     assert result.sequence and fold(result.sequence)[0] == result.structure
@@ -51,6 +52,7 @@ def test_unsolvable_target_returns_best_within_the_time_limit():
 
 def test_seed_is_drawn_and_reported_when_not_given():
     result = design("(((...)))", DesignSettings(time_limit=20))
+    assert result.mode == DEFAULT_MODE and result.solved
     assert isinstance(result.seed, int)
     assert result.vienna_version
 

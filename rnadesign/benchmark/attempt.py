@@ -61,7 +61,9 @@ def main(argv: list[str]) -> int:
     from ..config import DESIGN_MODES, load_agent_config
     from ..design import DesignSettings, design
 
-    agent = load_agent_config(spec.get("config") or DESIGN_MODES[spec["method"]])
+    agent = None  # the meta modes take theirs from the policy file
+    if spec["method"] == "learna":
+        agent = load_agent_config(spec.get("config") or DESIGN_MODES["learna"])
     budget = max(deadline - time.time(), 0.01)
     offset = time.time() - launch
     settings = DesignSettings(mode=spec["method"], time_limit=budget, seed=int(spec["seed"]), folding=folding)

@@ -17,6 +17,7 @@ DATASETS: dict[str, tuple[str, str | None]] = {
     "rfam-taneda": ("rfam_taneda", "rfam_taneda"),
     "rfam-learn-test": ("rfam_learn_test/rfam_learn_test.txt", "rfam_learn_test"),
     "meta-validation": ("meta_train/validation.txt", None),
+    "meta-train": ("meta_train/train.txt", None),
 }
 
 

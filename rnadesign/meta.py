@@ -1,0 +1,284 @@
+"""Meta-training: PPO across many target structures, checkpointed, validated, resumable.
+
+``out/checkpoint.pt`` (policy, optimiser, configuration, progress; written atomically) lets a
+killed run go on with ``resume=True``; ``out/validation.csv`` and TensorBoard event files log
+the periodic validation; ``out/policy.pt`` is the final policy file (see ``policy_file.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+from .config import AgentConfig
+from .design import make_ppo, sample_episodes, seed_everything
+from .env import RnaDesignEnv
+from .folding import DEFAULT_MODEL, FoldingModel, vienna_version
+from .policy_file import PolicyFileError, atomic_torch_save, save_policy
+from .structure import Structure
+
+__all__ = ["MetaTrainSettings", "evaluate", "meta_train"]
+
+CHECKPOINT = "checkpoint.pt"
+CHECKPOINT_FORMAT = "rnadesign-checkpoint-1"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class MetaTrainSettings:
+    """Budget and bookkeeping of one meta-training run."""
+
+    time_budget: float
+    """Seconds of training in all, summed over resumed runs."""
+    workers: int = 1
+    """Environment processes stepped in parallel."""
+    seed: int = 0
+    checkpoint_every: float = 300.0
+    """Seconds between checkpoints."""
+    validate_every: float = 600.0
+    """Seconds between validations (and one at the end)."""
+    validation_episodes: int = 4
+    """Episodes sampled per validation target (no learning)."""
+    report_every: float = 30.0
+    """Seconds between progress lines."""
+
+    def __post_init__(self) -> None:
+        if not self.time_budget > 0:
+            raise ValueError(f"time budget must be positive, got {self.time_budget}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if self.validation_episodes < 1:
+            raise ValueError("validation_episodes must be at least 1")
+
+
+def evaluate(
+    policy, targets: list[Structure], agent: AgentConfig, folding: FoldingModel, episodes: int, seed: int
+) -> dict[str, float]:
+    """Sample ``episodes`` designs per target from ``policy`` (no learning, all targets batched).
+
+    Returns targets solved by any episode and the mean over targets of the best normalised distance.
+    """
+    vec_env = DummyVecEnv([functools.partial(RnaDesignEnv, [t], agent.env, folding) for t in targets])
+    vec_env.seed(seed)
+    counts = [0] * len(targets)
+    best = [1.0] * len(targets)
+
+    def on_done(index: int, info: dict[str, Any]) -> bool:
+        if counts[index] < episodes:
+            counts[index] += 1
+            best[index] = min(best[index], info["distance"] / len(targets[index]))
+        return min(counts) >= episodes
+
+    sample_episodes(policy, vec_env, on_done)
+    vec_env.close()
+    return {"solved": sum(b == 0 for b in best), "n_targets": len(targets), "mean_distance": float(np.mean(best))}
+
+
+class _MetaCallback(BaseCallback):
+    def __init__(self, run: _MetaRun):
+        super().__init__()
+        self.run = run
+
+    def _on_step(self) -> bool:
+        self.run.episodes += int(np.sum(self.locals["dones"]))
+        return self.run.tick(self.model)
+
+
+class _MetaRun:
+    def __init__(
+        self,
+        out: Path,
+        agent: AgentConfig,
+        settings: MetaTrainSettings,
+        validation: list[Structure],
+        folding: FoldingModel,
+        progress: Progress | None,
+        state: dict[str, Any],
+    ):
+        self.out, self.agent, self.settings = out, agent, settings
+        self.validation, self.folding, self.progress = validation, folding, progress
+        self.episodes = int(state.get("episodes", 0))
+        self.elapsed_before = float(state.get("elapsed_s", 0.0))
+        self.validations = list(state.get("validations", []))
+        self.start = time.perf_counter()
+        self.last_checkpoint = self.last_report = self.start
+        self.last_validation = self.start if self.validations else -float("inf")
+        self.episodes_at_start = self.episodes
+
+    @property
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.start
+
+    def tick(self, model) -> bool:
+        now = time.perf_counter()
+        if now - self.last_validation >= self.settings.validate_every:
+            self.validate(model)
+        if now - self.last_checkpoint >= self.settings.checkpoint_every:
+            self.checkpoint(model)
+        if self.progress is not None and now - self.last_report >= self.settings.report_every:
+            self.last_report = now
+            rate = (self.episodes - self.episodes_at_start) / max(now - self.start, 1e-9)
+            last = self.validations[-1] if self.validations else None
+            score = f"validation solved {last['solved']}/{last['n_targets']}" if last else "no validation yet"
+            self.progress(
+                f"{self.elapsed:7.0f}s  steps {model.num_timesteps}  episodes {self.episodes} "
+                f"({rate:.1f}/s)  {score}  time left {max(self.settings.time_budget - self.elapsed, 0):.0f}s"
+            )
+        return self.elapsed < self.settings.time_budget
+
+    def validate(self, model) -> dict[str, Any]:
+        started = time.perf_counter()
+        score = evaluate(
+            model.policy,
+            self.validation,
+            self.agent,
+            self.folding,
+            self.settings.validation_episodes,
+            self.settings.seed,
+        )
+        row = {
+            "elapsed_s": round(self.elapsed, 1),
+            "timesteps": int(model.num_timesteps),
+            "episodes": self.episodes,
+            **score,
+            "validation_s": round(time.perf_counter() - started, 1),
+        }
+        self.validations.append(row)
+        self.last_validation = time.perf_counter()
+        path = self.out / "validation.csv"
+        new = not path.exists()
+        with open(path, "a", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+        self._tensorboard(row)
+        if self.progress is not None:
+            self.progress(
+                f"validation at {row['elapsed_s']:.0f}s: solved {row['solved']}/{row['n_targets']}, "
+                f"mean distance {row['mean_distance']:.4f} ({row['validation_s']:.0f}s)"
+            )
+        return row
+
+    def _tensorboard(self, row: dict[str, Any]) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # tensorboard is a dependency; a broken install should not stop training
+            return
+        with SummaryWriter(str(self.out / "tensorboard")) as writer:
+            step = row["timesteps"]
+            writer.add_scalar("validation/solved", row["solved"], step)
+            writer.add_scalar("validation/mean_distance", row["mean_distance"], step)
+            writer.add_scalar("train/episodes", row["episodes"], step)
+
+    def checkpoint(self, model) -> None:
+        payload = {
+            "format": CHECKPOINT_FORMAT,
+            "agent": self.agent.to_dict(),
+            "settings": json.loads(json.dumps(asdict(self.settings))),
+            "policy": model.policy.state_dict(),
+            "optimizer": model.policy.optimizer.state_dict(),
+            "progress": json.loads(
+                json.dumps(
+                    {
+                        "timesteps": int(model.num_timesteps),
+                        "episodes": self.episodes,
+                        "elapsed_s": self.elapsed,
+                        "validations": self.validations,
+                    }
+                )
+            ),
+        }
+        atomic_torch_save(payload, self.out / CHECKPOINT)
+        self.last_checkpoint = time.perf_counter()
+
+
+def load_checkpoint(out: Path) -> dict[str, Any]:
+    path = out / CHECKPOINT
+    if not path.is_file():
+        raise PolicyFileError(f"{path}: no checkpoint to resume from")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise PolicyFileError(f"{path}: unreadable checkpoint ({str(err).splitlines()[0][:200]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise PolicyFileError(f"{path}: not an rnadesign checkpoint")
+    return payload
+
+
+def meta_train(
+    train: list[Structure],
+    validation: list[Structure],
+    agent: AgentConfig,
+    out: str | Path,
+    settings: MetaTrainSettings,
+    *,
+    resume: bool = False,
+    folding: FoldingModel = DEFAULT_MODEL,
+    progress: Progress | None = None,
+    train_name: str = "train",
+) -> dict[str, Any]:
+    """Meta-train a policy across ``train``; returns the final policy file's model card.
+
+    With ``resume``, the configuration, weights, optimiser state and progress come from
+    ``out/checkpoint.pt`` and training goes on until the total budget is spent.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    state: dict[str, Any] = {}
+    checkpoint = None
+    if resume:
+        checkpoint = load_checkpoint(out)
+        agent = AgentConfig.from_dict(checkpoint["agent"], name=checkpoint["agent"].get("name", "checkpoint"))
+        state = checkpoint["progress"]
+        if progress is not None:
+            progress(f"resuming from {out / CHECKPOINT}: {state['elapsed_s']:.0f}s trained, {state['timesteps']} steps")
+    seed_everything(settings.seed)
+    make_env = functools.partial(RnaDesignEnv, train, agent.env, folding)
+    if settings.workers > 1:
+        vec_env = SubprocVecEnv([make_env] * settings.workers, start_method="forkserver")
+    else:
+        vec_env = DummyVecEnv([make_env])
+    # A resumed run draws new episodes: reseed the envs with the progress so far.
+    model = make_ppo(train, agent, folding, settings.seed + int(state.get("timesteps", 0)), vec_env=vec_env)
+    if checkpoint is not None:
+        model.policy.load_state_dict(checkpoint["policy"])
+        model.policy.optimizer.load_state_dict(checkpoint["optimizer"])
+        model.num_timesteps = int(state["timesteps"])
+    run = _MetaRun(out, agent, settings, validation, folding, progress, state)
+    try:
+        if run.elapsed < settings.time_budget:
+            model.learn(total_timesteps=10**12, callback=_MetaCallback(run), reset_num_timesteps=checkpoint is None)
+        trained_s = run.elapsed  # before the final validation, which is not training
+        final = run.validate(model)
+        run.checkpoint(model)
+    finally:
+        vec_env.close()
+    card = {
+        "training_data": train_name,
+        "training_targets": len(train),
+        "validation_targets": len(validation),
+        "time_budget_s": settings.time_budget,
+        "trained_s": round(trained_s, 1),
+        "workers": settings.workers,
+        "timesteps": int(model.num_timesteps),
+        "episodes": run.episodes,
+        "seed": settings.seed,
+        "vienna_version": vienna_version(),
+        "torch_version": str(torch.__version__),
+        "validation": final,
+        "folding": folding.to_dict(),
+    }
+    save_policy(out / "policy.pt", agent, model.policy.state_dict(), card)
+    return card

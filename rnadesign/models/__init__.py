@@ -1,0 +1,1 @@
+"""Pre-trained policies shipped with rnadesign (see MODEL_CARD.md)."""

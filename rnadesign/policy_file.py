@@ -1,0 +1,92 @@
+"""Policy files: weights and configuration only, loaded without executing anything from the file.
+
+A policy file is a ``torch.save`` of a plain dictionary: ``format`` (a version string),
+``agent`` (the :class:`~rnadesign.config.AgentConfig` as a dict), ``card`` (training data,
+budget, ViennaRNA version, validation score) and ``state_dict`` (tensors). It is read with
+``torch.load(weights_only=True)``, which refuses pickled code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import AgentConfig
+
+__all__ = ["FORMAT", "PolicyFile", "PolicyFileError", "load_policy", "save_policy", "default_policy_path"]
+
+FORMAT = "rnadesign-policy-1"
+
+
+class PolicyFileError(ValueError):
+    """A policy file is missing, truncated, not a policy file, or does not fit its configuration."""
+
+
+@dataclass
+class PolicyFile:
+    agent: AgentConfig
+    state_dict: dict[str, torch.Tensor]
+    card: dict[str, Any]
+
+
+def default_policy_path() -> Path:
+    """The pre-trained policy shipped inside the package."""
+    return Path(__file__).resolve().parent / "models" / "default.pt"
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """Write ``obj`` so that a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_policy(path: str | Path, agent: AgentConfig, state_dict: dict[str, torch.Tensor], card: dict[str, Any]):
+    """Write a policy file atomically."""
+    payload = {
+        "format": FORMAT,
+        "agent": agent.to_dict(),
+        "card": json.loads(json.dumps(card)),  # plain types only: weights_only loading refuses others
+        "state_dict": {k: v.detach().cpu().clone() for k, v in state_dict.items()},
+    }
+    atomic_torch_save(payload, Path(path))
+
+
+def load_policy(path: str | Path) -> PolicyFile:
+    """Read a policy file (weights only).
+
+    Raises:
+        PolicyFileError: missing, truncated or foreign file, with the reason.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PolicyFileError(f"{path}: no such policy file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for bad input: report them as one
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise PolicyFileError(f"{path}: not a readable policy file (truncated or foreign?): {reason[:200]}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise PolicyFileError(f"{path}: not an rnadesign policy file (expected format {FORMAT!r})")
+    try:
+        agent = AgentConfig.from_dict(payload["agent"], name=payload["agent"].get("name", path.name))
+    except (KeyError, TypeError, ValueError) as err:
+        raise PolicyFileError(f"{path}: bad configuration in policy file: {err}") from None
+    state_dict = payload.get("state_dict")
+    if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
+        raise PolicyFileError(f"{path}: policy file holds no weights")
+    return PolicyFile(agent, state_dict, dict(payload.get("card", {})))

@@ -1,0 +1,156 @@
+"""Meta-training (checkpoint, kill, resume), the meta design modes and policy files."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from rnadesign.design import DesignSettings, design
+from rnadesign.folding import fold
+from rnadesign.policy_file import PolicyFileError, default_policy_path, load_policy
+
+SMALL = ["((((....))))", "(((....)))..((((....))))", "((((((....))))))", "...(((((....)))))...", "((((...))))"]
+
+
+def _meta_cmd(tmp_path, out, budget, *extra):
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(SMALL) + "\n")
+    return [
+        sys.executable,
+        "-m",
+        "rnadesign",
+        "meta-train",
+        "--train",
+        str(train),
+        "--validation",
+        str(train),
+        "--time-budget",
+        str(budget),
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--checkpoint-every",
+        "1",
+        "--validate-every",
+        "1000",
+        "--validation-episodes",
+        "1",
+        "--config",
+        "meta-learna",
+        *extra,
+    ]
+
+
+def test_killed_meta_training_resumes_from_its_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        _meta_cmd(tmp_path, out, 60), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    checkpoint = out / "checkpoint.pt"
+    deadline = time.time() + 90
+    while time.time() < deadline and not checkpoint.exists():
+        time.sleep(0.2)
+    time.sleep(2.5)  # let it train a little past the first checkpoint
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.exists(), proc.stderr.read().decode()[-2000:]
+    saved = torch.load(checkpoint, weights_only=True)
+    assert saved["progress"]["timesteps"] > 0
+    before = saved["progress"]["elapsed_s"]
+    assert not (out / "policy.pt").exists()
+
+    done = subprocess.run(_meta_cmd(tmp_path, out, before + 4, "--resume"), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "resuming from" in done.stderr
+    card = json.loads(done.stdout)
+    assert card["timesteps"] > saved["progress"]["timesteps"]
+    assert card["trained_s"] >= before + 4 - 0.05  # the card rounds to 0.1 s
+    policy = load_policy(out / "policy.pt")
+    assert policy.card["timesteps"] == card["timesteps"]
+    assert (out / "validation.csv").read_text().count("\n") >= 2
+    assert any((out / "tensorboard").iterdir())
+    # The new policy designs through the CLI.
+    target = "((((((....))))))"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rnadesign",
+            "design",
+            target,
+            "--mode",
+            "meta-learna",
+            "--policy",
+            str(out / "policy.pt"),
+            "-t",
+            "30",
+            "-f",
+            "json",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert record["solved"] and fold(record["sequence"])[0] == target
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    proc = subprocess.run(
+        _meta_cmd(tmp_path, tmp_path / "none", 5, "--resume"), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2 and "no checkpoint" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_shipped_policy_loads():
+    policy = load_policy(default_policy_path())
+    assert policy.card["training_targets"] > 1000
+    assert policy.card["vienna_version"]
+    assert policy.agent.network.embedding_size == 2  # the paper's Meta-LEARNA network
+
+
+@pytest.mark.parametrize("mode", ["meta-learna", "meta-learna-adapt"])
+def test_meta_modes_design_and_the_test_refolds(mode, taneda):
+    for target in ["((((((....))))))...((((....))))", taneda(8)]:
+        result = design(target, DesignSettings(mode=mode, time_limit=60, seed=3))
+        assert result.solved, (mode, target, result.distance)
+        assert fold(result.sequence)[0] == target
+
+
+def test_bad_policy_files(tmp_path):
+    with pytest.raises(PolicyFileError, match="no such policy file"):
+        load_policy(tmp_path / "missing.pt")
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(default_policy_path().read_bytes()[:2000])
+    with pytest.raises(PolicyFileError, match="truncated or foreign"):
+        load_policy(truncated)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(PolicyFileError, match="not an rnadesign policy file"):
+        load_policy(foreign)
+    # A file that would run code when unpickled is refused, not executed.
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps({"format": "rnadesign-policy-1", "x": Exploit()}, protocol=2))
+    with pytest.raises(PolicyFileError):
+        load_policy(evil)
+    assert not (tmp_path / "pwned").exists()
+    with pytest.raises(ValueError, match="policy file"):
+        design(
+            "((((....))))",
+            DesignSettings(mode="meta-learna", time_limit=5),
+            agent=load_policy(default_policy_path()).agent,
+        )
