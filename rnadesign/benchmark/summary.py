@@ -85,34 +85,35 @@ def table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def published_counts(dataset: str) -> dict[str, dict[float, int]]:
-    """The LEARNA paper's solved counts at its time limits (``time_limit.tsv``), per method."""
+def _published_tables(dataset: str, filename: str) -> dict[str, list[dict[str, str]]]:
+    """Rows of one of the LEARNA paper's tables (e.g. ``time_limit.tsv``) for each published method."""
     folder = published_dir(dataset)
     if folder is None:
         return {}
-    counts = {}
+    tables = {}
     for method in PUBLISHED_METHODS:
-        path = folder / method / "time_limit.tsv"
+        path = folder / method / filename
         if path.exists():
             with open(path, encoding="utf-8") as f:
-                counts[method] = {float(row["time"]): int(row["solved"]) for row in csv.DictReader(f, delimiter="\t")}
-    return counts
+                tables[method] = list(csv.DictReader(f, delimiter="\t"))
+    return tables
+
+
+def published_counts(dataset: str) -> dict[str, dict[float, int]]:
+    """The LEARNA paper's solved counts at its time limits (``time_limit.tsv``), per method."""
+    return {
+        method: {float(row["time"]): int(row["solved"]) for row in rows}
+        for method, rows in _published_tables(dataset, "time_limit.tsv").items()
+    }
 
 
 def _published_curves(dataset: str, n_targets: int) -> dict[str, tuple[list[float], list[float]]]:
-    folder = published_dir(dataset)
-    if folder is None:
-        return {}
+    """The paper's solved-over-time curves (``min.tsv``, percentages) as target counts."""
     curves = {}
-    for method in PUBLISHED_METHODS:
-        path = folder / method / "min.tsv"
-        if path.exists():
-            with open(path, encoding="utf-8") as f:
-                rows = [
-                    (float(r["time"]), float(r["solved"]) * n_targets / 100) for r in csv.DictReader(f, delimiter="\t")
-                ]
-            rows = [(t, s) for t, s in rows if t > 0]
-            curves[method] = ([t for t, _ in rows], [s for _, s in rows])
+    for method, rows in _published_tables(dataset, "min.tsv").items():
+        # The tables open with a placeholder point at t = 1e-10; the first real solve is seconds in.
+        points = [(float(r["time"]), float(r["solved"]) * n_targets / 100) for r in rows if float(r["time"]) >= 0.1]
+        curves[method] = ([t for t, _ in points], [c for _, c in points])
     return curves
 
 
@@ -147,13 +148,14 @@ def plot(out: Path, records: list[dict[str, Any]], *, dataset: str, n_targets: i
     for method, (xs, ys) in _published_curves(dataset, n_targets).items():
         ax.plot(xs, ys, linestyle="--", alpha=0.7, label=f"{method} (published, ICLR 2019)")
     ax.set_xscale("log")
+    ax.set_xlim(left=0.5)
     ax.set_xlabel("time per target (s, log scale)")
     ax.set_ylabel(f"targets solved (of {n_targets})")
     ax.set_ylim(0, n_targets * 1.02)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"{dataset}: targets solved over time (ViennaRNA {vienna_version()})")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     path = Path(out) / "solved_vs_time.png"
     fig.savefig(path, dpi=120)
