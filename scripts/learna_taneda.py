@@ -30,13 +30,15 @@ def _attempt(args: tuple[str, str, int, float, dict]) -> dict:
     from rnadesign.design import DesignSettings, design
 
     target_id, target, seed, time_limit, overrides = args
+    restart_timeout = overrides.pop("restart_timeout", None)
     agent = load_agent_config(overrides.pop("config", "learna"))
     data = agent.to_dict()
     for key, value in overrides.items():
         section, field = key.split(".")
         data[section][field] = value
     agent = AgentConfig.from_dict(data, name=agent.name)
-    result = design(target, DesignSettings(time_limit=time_limit, seed=seed), agent, name=target_id)
+    settings = DesignSettings(mode="learna", time_limit=time_limit, seed=seed, restart_timeout=restart_timeout)
+    result = design(target, settings, agent, name=target_id)
     return {
         "target": target_id,
         "seed": seed,
@@ -53,7 +55,8 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--time-limit", type=float, default=120)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--config", default="learna", help="preset name or JSON file")
+    parser.add_argument("--config", default="learna-fast", help="preset name or JSON file (default: learna-fast)")
+    parser.add_argument("--restart-timeout", type=float, help="restart the agent after this long without a solution")
     parser.add_argument(
         "--set",
         action="append",
@@ -62,7 +65,7 @@ def main() -> None:
         help="override one config value (JSON literal), e.g. ppo.n_envs=16",
     )
     args = parser.parse_args()
-    overrides: dict = {"config": args.config}
+    overrides: dict = {"config": args.config, "restart_timeout": args.restart_timeout}
     for item in args.set:
         key, value = item.split("=", 1)
         overrides[key] = json.loads(value)
@@ -77,7 +80,9 @@ def main() -> None:
         for r in pool.map(_attempt, jobs):
             print(json.dumps(r), flush=True)
             results.setdefault(r["target"], []).append(r)
-    print(f"config={args.config} overrides={args.set} time_limit={args.time_limit}")
+    print(
+        f"config={args.config} overrides={args.set} time_limit={args.time_limit} restart_timeout={args.restart_timeout}"
+    )
     for target, rs in results.items():
         times = [r["time_s"] if r["solved"] else args.time_limit for r in rs]
         median = statistics.median(times)
