@@ -211,6 +211,11 @@ class _DesignCallback(BaseCallback):
         return not self.tracker.done and now < self.stop_at
 
 
+def _local_vec_env(targets: list[Structure], agent: AgentConfig, folding: FoldingModel, n_envs: int) -> DummyVecEnv:
+    """``n_envs`` environments over ``targets``, stepped in this process."""
+    return DummyVecEnv([functools.partial(RnaDesignEnv, targets, agent.env, folding)] * n_envs)
+
+
 def make_ppo(
     targets: list[Structure], agent: AgentConfig, folding: FoldingModel, seed: int, vec_env: VecEnv | None = None
 ) -> PPO:
@@ -219,8 +224,7 @@ def make_ppo(
     ``vec_env`` replaces the default (``agent.ppo.n_envs`` environments in this process).
     """
     if vec_env is None:
-        make_env = functools.partial(RnaDesignEnv, targets, agent.env, folding)
-        vec_env = DummyVecEnv([make_env] * agent.ppo.n_envs)
+        vec_env = _local_vec_env(targets, agent, folding, agent.ppo.n_envs)
     mean_decisions = float(np.mean([t.n_decisions for t in targets]))
     n_steps, minibatch = agent.ppo.rollout_sizes(mean_decisions, vec_env.num_envs)
     return PPO(
@@ -268,8 +272,7 @@ def _run_meta_sampling(
     deadline: float,
     progress: Progress | None,
 ) -> int:
-    make_env = functools.partial(RnaDesignEnv, [target], agent.env, settings.folding)
-    vec_env = DummyVecEnv([make_env] * settings.sample_batch)
+    vec_env = _local_vec_env([target], agent, settings.folding, settings.sample_batch)
     vec_env.seed(seed)
     policy = sampling_policy(vec_env, agent, state_dict)
     callback = _DesignCallback(tracker, deadline, progress, settings.progress_every)

@@ -25,7 +25,7 @@ from .config import AgentConfig
 from .design import make_ppo, sample_episodes, seed_everything
 from .env import RnaDesignEnv
 from .folding import DEFAULT_MODEL, FoldingModel, vienna_version
-from .policy_file import PolicyFileError, atomic_torch_save, save_policy
+from .policy_file import PolicyFileError, atomic_torch_save, read_weights_only, save_policy
 from .structure import Structure
 
 __all__ = ["MetaTrainSettings", "evaluate", "meta_train"]
@@ -208,13 +208,7 @@ def load_checkpoint(out: Path) -> dict[str, Any]:
     path = out / CHECKPOINT
     if not path.is_file():
         raise PolicyFileError(f"{path}: no checkpoint to resume from")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise PolicyFileError(f"{path}: unreadable checkpoint ({str(err).splitlines()[0][:200]})") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise PolicyFileError(f"{path}: not an rnadesign checkpoint")
-    return payload
+    return read_weights_only(path, CHECKPOINT_FORMAT, "checkpoint")
 
 
 def meta_train(

@@ -66,6 +66,22 @@ def save_policy(path: str | Path, agent: AgentConfig, state_dict: dict[str, torc
     atomic_torch_save(payload, Path(path))
 
 
+def read_weights_only(path: Path, expected_format: str, what: str) -> dict[str, Any]:
+    """``torch.load(weights_only=True)`` of an rnadesign file, checked for its format string.
+
+    Raises:
+        PolicyFileError: unreadable (truncated, foreign, or holding pickled code) or of another format.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for bad input: report them as one
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise PolicyFileError(f"{path}: not a readable {what} (truncated or foreign?): {reason[:200]}") from None
+    if not isinstance(payload, dict) or payload.get("format") != expected_format:
+        raise PolicyFileError(f"{path}: not an rnadesign {what} (expected format {expected_format!r})")
+    return payload
+
+
 def load_policy(path: str | Path) -> PolicyFile:
     """Read a policy file (weights only).
 
@@ -75,13 +91,7 @@ def load_policy(path: str | Path) -> PolicyFile:
     path = Path(path)
     if not path.is_file():
         raise PolicyFileError(f"{path}: no such policy file")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for bad input: report them as one
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise PolicyFileError(f"{path}: not a readable policy file (truncated or foreign?): {reason[:200]}") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise PolicyFileError(f"{path}: not an rnadesign policy file (expected format {FORMAT!r})")
+    payload = read_weights_only(path, FORMAT, "policy file")
     try:
         agent = AgentConfig.from_dict(payload["agent"], name=payload["agent"].get("name", path.name))
     except (KeyError, TypeError, ValueError) as err:

@@ -10,7 +10,6 @@ Times count from ``launch``: interpreter start-up, imports and model loading inc
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
@@ -46,8 +45,6 @@ def main(argv: list[str]) -> int:
     spec = json.loads(argv[1])
     launch = float(spec["launch"])
     deadline = launch + float(spec["time_limit"])
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
     from ..folding import FoldingModel
 
     folding = FoldingModel(**spec.get("folding", {}))
