@@ -25,7 +25,8 @@ def _warn(message: str) -> None:
     print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
 
 
-def _positive(value: str) -> float:
+# argparse types, shared with the autorl command line.
+def positive_number(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
@@ -35,7 +36,7 @@ def _positive(value: str) -> float:
     return number
 
 
-def _positive_int(value: str) -> int:
+def positive_int(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
@@ -90,16 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
     design.add_argument(
         "-t",
         "--time-limit",
-        type=_positive,
+        type=positive_number,
         default=60.0,
         metavar="SECONDS",
         help="wall-clock budget per target (default: %(default)s)",
     )
-    design.add_argument("--mode", choices=list(MODES), default=DEFAULT_MODE, help="design mode (default: %(default)s)")
+    design.add_argument(
+        "--mode",
+        choices=list(MODES),
+        help=f"design mode (default: {DEFAULT_MODE}; learna when --config is given)",
+    )
     design.add_argument(
         "--config",
         metavar="PRESET_OR_JSON",
-        help="agent configuration for --mode learna: a preset name or a JSON file (default: learna-fast)",
+        help="agent configuration for --mode learna: a preset name or a JSON file, e.g. one written by "
+        "autorl best --export (default: learna-fast)",
     )
     design.add_argument(
         "--policy",
@@ -109,14 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     design.add_argument(
         "-n",
         "--num-solutions",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="stop after N distinct solutions (default: 1)",
     )
     design.add_argument(
         "--restart-timeout",
-        type=_positive,
+        type=positive_number,
         metavar="SECONDS",
         help="restart from a fresh agent after this long without a new solution",
     )
@@ -128,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="fasta",
         help="output format: FASTA records, or one JSON object per target per line",
     )
-    design.add_argument("--threads", type=_positive_int, default=1, help="torch threads (default: 1)")
+    design.add_argument("--threads", type=positive_int, default=1, help="torch threads (default: 1)")
     design.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     _add_folding_options(design)
     design.set_defaults(handler=_cmd_design)
@@ -150,13 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "-t",
         "--time-limit",
-        type=_positive,
+        type=positive_number,
         required=True,
         metavar="SECONDS",
         help="seconds per attempt, counted from the attempt's process start",
     )
-    bench.add_argument("--runs", type=_positive_int, default=1, help="attempts per target (default: 1)")
-    bench.add_argument("-j", "--jobs", type=_positive_int, default=1, help="attempts in parallel (default: 1)")
+    bench.add_argument("--runs", type=positive_int, default=1, help="attempts per target (default: 1)")
+    bench.add_argument("-j", "--jobs", type=positive_int, default=1, help="attempts in parallel (default: 1)")
     bench.add_argument("-o", "--out", required=True, metavar="DIR", help="results folder")
     bench.add_argument("-s", "--seed", type=int, default=0, help="base seed (default: 0)")
     bench.add_argument("--config", metavar="PRESET_OR_JSON", help="agent configuration for design modes")
@@ -175,12 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--validation", default="meta-validation", help="validation set (default: meta-validation)")
     meta.add_argument(
         "--time-budget",
-        type=_positive,
+        type=positive_number,
         required=True,
         metavar="SECONDS",
         help="seconds of training in all (a resumed run continues the count)",
     )
-    meta.add_argument("--workers", type=_positive_int, default=1, help="environment processes (default: 1)")
+    meta.add_argument("--workers", type=positive_int, default=1, help="environment processes (default: 1)")
     meta.add_argument("-o", "--out", required=True, metavar="DIR")
     meta.add_argument(
         "--config",
@@ -190,10 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     meta.add_argument("--resume", action="store_true", help="go on from DIR/checkpoint.pt")
     meta.add_argument("-s", "--seed", type=int, default=0)
-    meta.add_argument("--max-train", type=_positive_int, metavar="N", help="use only the first N training targets")
-    meta.add_argument("--checkpoint-every", type=_positive, default=300.0, metavar="SECONDS")
-    meta.add_argument("--validate-every", type=_positive, default=600.0, metavar="SECONDS")
-    meta.add_argument("--validation-episodes", type=_positive_int, default=4, metavar="N")
+    meta.add_argument("--max-train", type=positive_int, metavar="N", help="use only the first N training targets")
+    meta.add_argument("--checkpoint-every", type=positive_number, default=300.0, metavar="SECONDS")
+    meta.add_argument("--validate-every", type=positive_number, default=600.0, metavar="SECONDS")
+    meta.add_argument("--validation-episodes", type=positive_int, default=4, metavar="N")
     meta.add_argument("-q", "--quiet", action="store_true")
     _add_folding_options(meta)
     meta.set_defaults(handler=_cmd_meta_train)
@@ -280,9 +286,11 @@ def _cmd_design(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         folding = _folding_model(args)
-        from .config import DESIGN_MODES, load_agent_config
+        from .config import DEFAULT_MODE, DESIGN_MODES, load_agent_config
 
         agent = None
+        if args.mode is None:  # a configuration is an agent to train: that is the learna mode
+            args.mode = "learna" if args.config is not None else DEFAULT_MODE
         if args.mode == "learna":
             agent = load_agent_config(args.config or DESIGN_MODES[args.mode])
         elif args.config is not None:

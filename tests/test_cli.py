@@ -64,7 +64,7 @@ def test_malformed_target_one_line_exit_2(target, message):
         (["design", "--input", "/nonexistent/file"], "no such file"),
         (["design", "((...))", "--time-limit", "-3"], "must be positive"),
         (["design", "((...))", "--mode", "learna", "--config", "nosuchpreset"], "unknown preset"),
-        (["design", "((...))", "--config", "learna"], "--config applies to --mode learna"),
+        (["design", "((...))", "--mode", "meta-learna", "--config", "learna"], "--config applies to --mode learna"),
         (["design", "((...))", "--mode", "magic"], "invalid choice"),
     ],
 )
