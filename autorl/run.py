@@ -256,6 +256,23 @@ def _has_log(directory: Path) -> bool:
     return (directory / "results.json").exists() and (directory / "results.json").stat().st_size > 0
 
 
+def check_out(out: Path, resume: str | Path | None, mode: str) -> None:
+    """Refuse to overwrite a run, or to warm-start from a missing run or one of another mode."""
+    if resume is None:
+        if _has_log(out):
+            raise AutoRLError(f"{out} already holds a run: continue it with --resume {out}, or pick a new --out")
+        return
+    resume = Path(resume)
+    if not _has_log(resume):
+        raise AutoRLError(f"{resume}: no results.json to resume from")
+    run_json = resume / "run.json"  # absent in a log hpbandster wrote itself
+    previous_mode = json.loads(run_json.read_text(encoding="utf-8"))["mode"] if run_json.exists() else None
+    if previous_mode not in (None, mode):
+        raise AutoRLError(f"{resume} holds a {previous_mode} search; it cannot warm-start a {mode} search")
+    if resume.resolve() != out.resolve() and _has_log(out):
+        raise AutoRLError(f"{out} already holds a run; resume it with --resume {out}, or pick a new --out")
+
+
 # --- master --------------------------------------------------------------------------------
 
 
@@ -282,20 +299,15 @@ def run_master(
     from hpbandster.optimizers import BOHB
 
     out = Path(out)
+    check_out(out, resume, settings.mode)
     out.mkdir(parents=True, exist_ok=True)
     previous = None
     if resume is not None:
         resume = Path(resume)
-        if not _has_log(resume):
-            raise AutoRLError(f"{resume}: no results.json to resume from")
         if resume.resolve() != out.resolve():
-            if _has_log(out):
-                raise AutoRLError(f"{out} already holds a run; resume it with --resume {out}, or pick a new --out")
             for name in ("configs.json", "results.json"):
                 shutil.copyfile(resume / name, out / name)
         previous = logged_results_to_HBS_result(str(out))
-    elif _has_log(out):
-        raise AutoRLError(f"{out} already holds a run: continue it with --resume {out}, or pick a new --out")
     log = ResultLog(out, progress)
     _write_run_json(out, settings, run_id, resume, task_description)
 
@@ -480,7 +492,8 @@ class _WorkerPool:
                     self.procs[slot] = self._spawn(slot)
                 self._write_pids()
 
-    def stop(self, grace: float = 10.0) -> None:
+    def stop(self, grace: float = 5.0) -> None:
+        """Wait ``grace`` seconds for the workers to exit (the master shuts them down), then terminate them."""
         self.stopping.set()
         with self.lock:
             procs = list(self.procs)
@@ -488,6 +501,11 @@ class _WorkerPool:
         for proc in procs:
             try:
                 proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -516,8 +534,7 @@ def optimize(
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     out = Path(out)
-    if resume is None and _has_log(out):
-        raise AutoRLError(f"{out} already holds a run: continue it with --resume {out}, or pick a new --out")
+    check_out(out, resume, settings.mode)  # before any process starts
     secret = secrets.token_hex(16)  # loopback only, but a local user's stray process must not join either
     run_id = f"autorl-{os.getpid()}-{secrets.token_hex(3)}"
     nameserver, host, port = start_nameserver(run_id, "127.0.0.1", 0, secret)
