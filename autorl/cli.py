@@ -296,13 +296,12 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
 
     settings = _search_settings(args)
     task = _load_task(args)  # fail here, with one line, rather than in every worker process
-    resume = args.resume
     incumbent = optimize(
         _task_args(args),
         settings,
         args.out,
         workers=args.workers,
-        resume=resume,
+        resume=args.resume,
         task_description=_task_description(args, task),
         progress=_progress,
     )

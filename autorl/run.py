@@ -202,7 +202,6 @@ class ResultLog:
     """
 
     def __init__(self, directory: Path, progress: Progress | None = None):
-        self.directory = directory
         self.configs = directory / "configs.json"
         self.results = directory / "results.json"
         self.progress = progress

@@ -23,7 +23,7 @@ from rnadesign.structure import Structure
 from .compat import plain
 from .space import MODES, to_agent_config
 
-__all__ = ["DesignWorker", "Task", "evaluate", "warm_up"]
+__all__ = ["DesignWorker", "Task", "evaluate", "evaluate_agent", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class Task:
     train: list[Structure] = field(default_factory=list)
     """Meta-training structures (``meta`` only)."""
     seed: int = 0
-    """Target ``i`` is designed (or sampled) with seed ``seed + i`` under every configuration."""
+    """``learna``: target ``i`` is designed with seed ``seed + i``; ``meta``: the seed of training and
+    sampling. The same under every configuration, so configurations differ by their settings alone."""
     folding: FoldingModel = DEFAULT_MODEL
     refine_share: float = 0.5
     """``learna``: the design loop's local-search share, as ``rnadesign design`` uses it (0: the agent alone)."""
@@ -123,7 +124,13 @@ def evaluate(config: dict[str, Any], budget: float, task: Task, directory: str |
         task: targets and fixed settings.
         directory: where a ``meta`` evaluation writes its policy (required there).
     """
-    agent = to_agent_config(config)
+    return evaluate_agent(to_agent_config(config), budget, task, directory)
+
+
+def evaluate_agent(
+    agent: AgentConfig, budget: float, task: Task, directory: str | Path | None = None
+) -> dict[str, Any]:
+    """:func:`evaluate` for any agent configuration, e.g. a preset to compare a search's incumbent with."""
     start = time.perf_counter()
     if task.mode == "learna":
         result = _evaluate_learna(agent, budget, task)
