@@ -182,7 +182,12 @@ class _Tracker:
 
 
 class _DesignCallback(BaseCallback):
-    """Feeds finished episodes to the tracker and stops learning at the deadline or when done."""
+    """Feeds finished episodes to the tracker and stops learning at the deadline or when done.
+
+    SB3 cannot interrupt a PPO update once it starts, and with big batches, many epochs or an LSTM
+    one update takes seconds. So the rollout that would trigger an update is cut short when the last
+    update's duration says this one would end past ``stop_at``.
+    """
 
     def __init__(self, tracker: _Tracker, stop_at: float, progress: Progress | None, every: float):
         super().__init__()
@@ -191,12 +196,28 @@ class _DesignCallback(BaseCallback):
         self.progress = progress
         self.every = every
         self.next_report = time.perf_counter() + every
+        self.update_s = 0.0
+        """Seconds the last PPO update took (0 before the first)."""
+        self._rollout_end: float | None = None
+
+    def _on_rollout_end(self) -> None:
+        self._rollout_end = time.perf_counter()
+
+    def _on_rollout_start(self) -> None:
+        if self._rollout_end is not None:  # the time since the last rollout ended went into the update
+            self.update_s = time.perf_counter() - self._rollout_end
 
     def _on_step(self) -> bool:
         for done, info in zip(self.locals["dones"], self.locals["infos"]):
             if done:
                 self.tracker.record_episode(info["sequence"], info["distance"])
-        return self.check()
+        if not self.check():
+            return False
+        if self.locals["n_steps"] + 1 < self.locals["n_rollout_steps"]:
+            return True
+        if self._rollout_end is None:  # no update measured yet: time a minibatch's gradient instead
+            self.update_s = estimate_update_s(self.model)
+        return time.perf_counter() + self.update_s <= self.stop_at
 
     def check(self) -> bool:
         """Report progress when due; False once solved or out of time."""
@@ -209,6 +230,27 @@ class _DesignCallback(BaseCallback):
                 f"solutions {len(t.solutions)}/{t.settings.num_solutions}"
             )
         return not self.tracker.done and now < self.stop_at
+
+
+def estimate_update_s(model: PPO) -> float:
+    """Seconds the coming PPO update will take: one minibatch's forward and backward pass, timed on the
+    rollout collected so far, times the minibatches of an update. Leaves no gradients behind."""
+    buffer = model.rollout_buffer
+    observations, actions = buffer.observations, buffer.actions
+    if not buffer.generator_ready:  # mid-rollout: (steps, envs, ...) arrays, filled up to pos
+        observations, actions = observations[: buffer.pos], actions[: buffer.pos]
+    observations = observations.reshape(-1, observations.shape[-1])[: model.batch_size]
+    if len(observations) == 0:
+        return 0.0
+    observations = torch.as_tensor(observations)
+    actions = torch.as_tensor(actions.reshape(-1)[: len(observations)]).long()
+    start = time.perf_counter()
+    values, log_prob, entropy = model.policy.evaluate_actions(observations, actions)
+    (values.sum() + log_prob.sum() + (entropy.sum() if entropy is not None else 0)).backward()
+    model.policy.optimizer.zero_grad()
+    per_minibatch = time.perf_counter() - start
+    minibatches = -(-buffer.buffer_size * buffer.n_envs // model.batch_size)
+    return per_minibatch * model.n_epochs * minibatches
 
 
 def _local_vec_env(targets: list[Structure], agent: AgentConfig, folding: FoldingModel, n_envs: int) -> DummyVecEnv:
@@ -328,8 +370,8 @@ def _run_learna(
             model.policy.load_state_dict(initial_state)
         callback = _DesignCallback(tracker, stop_at, progress, settings.progress_every)
         model.learn(total_timesteps=10**12, callback=callback)
-        if tracker.done or time.perf_counter() >= deadline:
-            break
+        if tracker.done or time.perf_counter() + callback.update_s >= deadline:
+            break  # solved, or out of time (including the time an update would have taken)
         restarts += 1
         if progress is not None:
             progress(f"restart {restarts}: no new solution within {settings.restart_timeout:g}s")

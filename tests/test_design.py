@@ -64,3 +64,36 @@ def test_settings_validation():
         DesignSettings(time_limit=0)
     with pytest.raises(ValueError, match="num_solutions"):
         DesignSettings(num_solutions=0)
+
+
+def test_a_slow_ppo_update_is_not_started_past_the_time_limit(taneda):
+    """One update of this agent (LSTM along a 65-wide window, 10 epochs over one minibatch) takes many
+    seconds; before the loop predicted it, a 5 s design ran 13 s past its limit."""
+    from rnadesign.config import AgentConfig
+
+    heavy = AgentConfig.from_dict(
+        {
+            "env": {"state_radius": 32},
+            "network": {"embedding_size": 4, "conv_radius1": 4, "conv_channels1": 32, "num_lstm_layers": 2,
+                        "lstm_units": 64, "num_fc_layers": 2, "fc_units": 64},
+            "ppo": {"batch_size": 16, "n_envs": 16, "n_epochs": 10, "n_minibatches": 1},
+        }
+    )  # fmt: skip
+    start = time.perf_counter()
+    result = design(taneda(1), DesignSettings(mode="learna", time_limit=5, seed=0), heavy)
+    assert time.perf_counter() - start < 5 + 4  # the margin covers the final refold and a loaded machine
+    assert result.episodes >= 16 and len(result.sequence) == len(taneda(1))
+    assert fold(result.sequence)[0] == result.structure
+
+
+def test_update_estimate_leaves_no_gradients():
+    from rnadesign.config import load_agent_config
+    from rnadesign.design import estimate_update_s, make_ppo
+    from rnadesign.folding import DEFAULT_MODEL
+    from rnadesign.structure import parse_structure
+
+    model = make_ppo([parse_structure(HAIRPIN)], load_agent_config("learna-fast"), DEFAULT_MODEL, seed=0)
+    assert estimate_update_s(model) == 0.0  # nothing collected yet
+    model.learn(total_timesteps=64)  # one rollout and its update
+    assert estimate_update_s(model) > 0
+    assert all(p.grad is None or not p.grad.any() for p in model.policy.parameters())
