@@ -106,12 +106,18 @@ def _load_task(args: argparse.Namespace):
     )
 
 
+def _source(name_or_path: str) -> str:
+    """A dataset name as it is; a file or folder as an absolute path, so run.json holds from anywhere."""
+    path = Path(name_or_path)
+    return str(path.resolve()) if path.exists() else name_or_path
+
+
 def _task_description(args: argparse.Namespace, task) -> dict:
     return {
         "mode": args.mode,
-        "targets": args.targets,
+        "targets": _source(args.targets),
         "n_targets": len(task.targets),
-        "train": args.train if args.mode == "meta" else None,
+        "train": _source(args.train) if args.mode == "meta" else None,
         "n_train": len(task.train),
         "seed": args.seed,
         "refine_share": args.refine_share,
