@@ -15,7 +15,7 @@ from typing import Any
 
 from .space import to_agent_config
 
-__all__ = ["Evaluation", "Run", "export_preset", "load_run", "plot_run", "trajectory_table"]
+__all__ = ["Evaluation", "Run", "export_preset", "load_run", "plot_run", "read_json_lines", "trajectory_table"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ class Run:
         return steps
 
 
-def _json_lines(path: Path) -> list[Any]:
+def read_json_lines(path: Path) -> list[Any]:
+    """The JSON values of a live-log file, one a line; a last line cut short by a kill ends the list."""
     if not path.exists():
         return []
     rows = []
@@ -99,9 +100,9 @@ def load_run(directory: str | Path) -> Run:
     run_json = directory / "run.json"
     if run_json.exists():
         mode = json.loads(run_json.read_text(encoding="utf-8")).get("mode", mode)
-    configs = {tuple(row[0]): row[1] for row in _json_lines(directory / "configs.json")}
+    configs = {tuple(row[0]): row[1] for row in read_json_lines(directory / "configs.json")}
     evaluations = []
-    for config_id, budget, stamps, result, exception in _json_lines(directory / "results.json"):
+    for config_id, budget, stamps, result, exception in read_json_lines(directory / "results.json"):
         loss = None
         if result is not None and result.get("loss") is not None and math.isfinite(result["loss"]):
             loss = float(result["loss"])

@@ -245,10 +245,9 @@ class ResultLog:
 
 def logged_ids(directory: Path) -> list[tuple[int, ...]]:
     """Config ids already in ``directory/configs.json`` (none if there is no log)."""
-    path = Path(directory) / "configs.json"
-    if not path.exists():
-        return []
-    return [tuple(json.loads(line)[0]) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    from .report import read_json_lines
+
+    return [tuple(row[0]) for row in read_json_lines(Path(directory) / "configs.json")]
 
 
 def _has_log(directory: Path) -> bool:

@@ -22,6 +22,8 @@ from ConfigSpace import (
 
 from rnadesign.config import AgentConfig, EnvConfig, NetworkConfig, PPOConfig
 
+from .compat import plain
+
 __all__ = ["MODES", "search_space", "state_radius", "to_agent_config"]
 
 #: What a search tunes for: ``learna`` (learning on each target) or ``meta`` (meta-training).
@@ -109,11 +111,6 @@ def _known_names() -> frozenset[str]:
     return frozenset(name for mode in MODES for name in search_space(mode))
 
 
-def _plain(value: Any) -> Any:
-    """A plain Python scalar (configurations may hold numpy scalars, which must not leak on)."""
-    return value.item() if hasattr(value, "item") else value
-
-
 def to_agent_config(config: Mapping[str, Any], name: str = "autorl") -> AgentConfig:
     """Map a flat configuration of :func:`search_space` onto rnadesign's config dataclasses.
 
@@ -122,7 +119,7 @@ def to_agent_config(config: Mapping[str, Any], name: str = "autorl") -> AgentCon
     Raises:
         ValueError: a value out of range, or a key the space does not have.
     """
-    c = {key: _plain(value) for key, value in config.items()}
+    c = plain(dict(config))  # configurations may hold numpy scalars, which must not leak on
     unknown = sorted(set(c) - _known_names())
     if unknown:
         raise ValueError(f"unknown hyperparameter(s) {', '.join(unknown)}")
