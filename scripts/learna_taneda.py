@@ -6,7 +6,9 @@ Each (target, seed) runs in its own process on one thread, as a user's `rnadesig
     python scripts/learna_taneda.py --set ppo.n_envs=16 --set network.num_lstm_layers=0
 
 Prints one line per attempt and, per target, the median time to solve over seeds
-(an unsolved attempt counts as the time limit, and the median is then marked '>').
+(an unsolved attempt counts as the time limit, and the median is then marked '>'). Each line also
+says when the attempt first reached its final distance (``best_at_s``): for an unsolved attempt,
+how long it stalled there.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def _attempt(args: tuple[str, str, int, float, dict]) -> dict:
         data[section][field] = value
     agent = AgentConfig.from_dict(data, name=agent.name)
     settings = DesignSettings(mode="learna", time_limit=time_limit, seed=seed, restart_timeout=restart_timeout)
-    result = design(target, settings, agent, name=target_id)
+    improvements: list[tuple[float, int]] = []  # (seconds, distance) whenever the best design improved
+    result = design(target, settings, agent, name=target_id, on_best=lambda _, d, t: improvements.append((t, d)))
     return {
         "target": target_id,
         "seed": seed,
@@ -46,6 +49,9 @@ def _attempt(args: tuple[str, str, int, float, dict]) -> dict:
         "time_s": round(result.time_s, 2),
         "distance": result.distance,
         "episodes": result.episodes,
+        # when the final distance was first reached: an unsolved attempt stalled there from then on
+        "best_at_s": round(improvements[-1][0], 1) if improvements else None,
+        "restarts": result.restarts,
     }
 
 
