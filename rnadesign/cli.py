@@ -36,6 +36,16 @@ def positive_number(value: str) -> float:
     return number
 
 
+def non_negative_number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or positive, got {value}")
+    return number
+
+
 def positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -125,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_number,
         metavar="SECONDS",
         help="restart from a fresh agent after this long without a new solution",
+    )
+    design.add_argument(
+        "--stall-restart",
+        type=non_negative_number,
+        metavar="SECONDS",
+        help="--mode learna: restart from a fresh agent when its own designs have not improved for this "
+        "long and stay worse than the best found by local search (default: 20; 0 turns it off)",
     )
     design.add_argument("-s", "--seed", type=int, help="random seed (default: drawn at random and reported)")
     design.add_argument(
@@ -298,6 +315,8 @@ def _cmd_design(args: argparse.Namespace) -> int:
                 f"--config applies to --mode learna; mode {args.mode} takes its configuration "
                 "from the policy file (--policy)"
             )
+        if args.stall_restart is not None and args.mode != "learna":
+            raise ValueError(f"--stall-restart applies to --mode learna, not {args.mode}")
         if args.mode != "learna":
             from .policy_file import default_policy_path, load_policy
 
@@ -318,6 +337,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
             time_limit=args.time_limit,
             num_solutions=args.num_solutions,
             restart_timeout=args.restart_timeout,
+            stall_restart=DesignSettings.stall_restart if args.stall_restart is None else args.stall_restart,
             seed=seed,
             folding=folding,
             policy=args.policy,

@@ -51,6 +51,11 @@ class DesignSettings:
     """Stop after this many distinct solutions."""
     restart_timeout: float | None = None
     """Start a fresh agent when this many seconds pass without a new solution (None: never)."""
+    stall_restart: float = 20.0
+    """``learna`` mode: start a fresh agent when its own designs have not improved for this many seconds
+    while staying worse than the best design found (by local search or an earlier agent): PPO has then
+    settled in a poorer basin than search already reached. 0 turns it off. Measured with
+    ``scripts/learna_taneda.py``; the meta-learna-adapt mode never uses it."""
     seed: int | None = None
     """Seeds Python, NumPy, torch and the environment; None draws a fresh seed."""
     folding: FoldingModel = DEFAULT_MODEL
@@ -73,6 +78,8 @@ class DesignSettings:
             raise ValueError(f"num_solutions must be at least 1, got {self.num_solutions}")
         if self.restart_timeout is not None and not self.restart_timeout > 0:
             raise ValueError(f"restart_timeout must be positive, got {self.restart_timeout}")
+        if not self.stall_restart >= 0:
+            raise ValueError(f"stall_restart must be 0 (off) or positive, got {self.stall_restart}")
         if not 0 <= self.refine_share < 1:
             raise ValueError(f"refine_share must be in [0, 1), got {self.refine_share}")
 
@@ -187,18 +194,33 @@ class _DesignCallback(BaseCallback):
     SB3 cannot interrupt a PPO update once it starts, and with big batches, many epochs or an LSTM
     one update takes seconds. So the rollout that would trigger an update is cut short when the last
     update's duration says this one would end past ``stop_at``.
+
+    With ``stall`` seconds, learning also stops (``stalled`` becomes True) when the agent's own best
+    design has not improved for that long and is worse than the best design the tracker holds.
     """
 
-    def __init__(self, tracker: _Tracker, stop_at: float, progress: Progress | None, every: float):
+    def __init__(
+        self,
+        tracker: _Tracker,
+        stop_at: float,
+        progress: Progress | None,
+        every: float,
+        stall: float | None = None,
+    ):
         super().__init__()
         self.tracker = tracker
         self.stop_at = stop_at
         self.progress = progress
         self.every = every
+        self.stall = stall
         self.next_report = time.perf_counter() + every
         self.update_s = 0.0
         """Seconds the last PPO update took (0 before the first)."""
         self._rollout_end: float | None = None
+        self.agent_best = len(tracker.target) + 1
+        """Best distance among this agent's own episodes (after the environment's local step)."""
+        self.agent_best_at = time.perf_counter()
+        self.stalled = False
 
     def _on_rollout_end(self) -> None:
         self._rollout_end = time.perf_counter()
@@ -211,6 +233,8 @@ class _DesignCallback(BaseCallback):
         for done, info in zip(self.locals["dones"], self.locals["infos"]):
             if done:
                 self.tracker.record_episode(info["sequence"], info["distance"])
+                if info["distance"] < self.agent_best:
+                    self.agent_best, self.agent_best_at = info["distance"], time.perf_counter()
         if not self.check():
             return False
         if self.locals["n_steps"] + 1 < self.locals["n_rollout_steps"]:
@@ -229,6 +253,9 @@ class _DesignCallback(BaseCallback):
                 f"{now - t.start:6.1f}s  episodes {t.episodes}  best distance {t.best_distance}  "
                 f"solutions {len(t.solutions)}/{t.settings.num_solutions}"
             )
+        if self.stall and now - self.agent_best_at > self.stall and self.agent_best > self.tracker.best_distance:
+            self.stalled = True
+            return False
         return not self.tracker.done and now < self.stop_at
 
 
@@ -358,8 +385,12 @@ def _run_learna(
     deadline: float,
     progress: Progress | None,
     initial_state: dict[str, torch.Tensor] | None = None,
+    stall: float | None = None,
 ) -> int:
-    """PPO on the one target; each restart starts again from ``initial_state`` (or fresh weights)."""
+    """PPO on the one target; each restart starts again from ``initial_state`` (or fresh weights).
+
+    An agent is restarted after ``settings.restart_timeout`` seconds without a new solution, or when
+    it stalls (see :class:`_DesignCallback`; ``stall`` seconds, None: never)."""
     restarts = 0
     while not tracker.done and time.perf_counter() < deadline:
         stop_at = deadline
@@ -368,12 +399,19 @@ def _run_learna(
         model = make_ppo([target], agent, settings.folding, seed + restarts)
         if initial_state is not None:
             model.policy.load_state_dict(initial_state)
-        callback = _DesignCallback(tracker, stop_at, progress, settings.progress_every)
+        callback = _DesignCallback(tracker, stop_at, progress, settings.progress_every, stall)
         model.learn(total_timesteps=10**12, callback=callback)
         if tracker.done or time.perf_counter() + callback.update_s >= deadline:
             break  # solved, or out of time (including the time an update would have taken)
         restarts += 1
-        if progress is not None:
+        if progress is None:
+            continue
+        if callback.stalled:
+            progress(
+                f"restart {restarts}: the agent's designs stayed at distance {callback.agent_best} for "
+                f"{stall:g}s, worse than the best found ({tracker.best_distance})"
+            )
+        else:
             progress(f"restart {restarts}: no new solution within {settings.restart_timeout:g}s")
     return restarts
 
@@ -415,7 +453,9 @@ def design(
     tracker = _Tracker(structure, settings, start, deadline, seed, on_best)
     if settings.mode == "learna":
         agent = agent or load_agent_config(MODES[settings.mode])
-        restarts = _run_learna(structure, agent, settings, seed, tracker, deadline, progress)
+        restarts = _run_learna(
+            structure, agent, settings, seed, tracker, deadline, progress, stall=settings.stall_restart or None
+        )
     else:
         if agent is not None:
             raise ValueError(f"mode {settings.mode} takes its configuration from the policy file, not from a config")

@@ -33,13 +33,20 @@ def _attempt(args: tuple[str, str, int, float, dict]) -> dict:
 
     target_id, target, seed, time_limit, overrides = args
     restart_timeout = overrides.pop("restart_timeout", None)
+    stall_restart = overrides.pop("stall_restart")  # None: the default of rnadesign design
     agent = load_agent_config(overrides.pop("config", "learna"))
     data = agent.to_dict()
     for key, value in overrides.items():
         section, field = key.split(".")
         data[section][field] = value
     agent = AgentConfig.from_dict(data, name=agent.name)
-    settings = DesignSettings(mode="learna", time_limit=time_limit, seed=seed, restart_timeout=restart_timeout)
+    settings = DesignSettings(
+        mode="learna",
+        time_limit=time_limit,
+        seed=seed,
+        restart_timeout=restart_timeout,
+        **({} if stall_restart is None else {"stall_restart": stall_restart}),
+    )
     improvements: list[tuple[float, int]] = []  # (seconds, distance) whenever the best design improved
     result = design(target, settings, agent, name=target_id, on_best=lambda _, d, t: improvements.append((t, d)))
     return {
@@ -64,6 +71,12 @@ def main() -> None:
     parser.add_argument("--config", default="learna-fast", help="preset name or JSON file (default: learna-fast)")
     parser.add_argument("--restart-timeout", type=float, help="restart the agent after this long without a solution")
     parser.add_argument(
+        "--stall-restart",
+        type=float,
+        help="restart an agent whose designs stalled worse than the best found for this long "
+        "(default: as rnadesign design; 0 turns it off)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -71,7 +84,11 @@ def main() -> None:
         help="override one config value (JSON literal), e.g. ppo.n_envs=16",
     )
     args = parser.parse_args()
-    overrides: dict = {"config": args.config, "restart_timeout": args.restart_timeout}
+    overrides: dict = {
+        "config": args.config,
+        "restart_timeout": args.restart_timeout,
+        "stall_restart": args.stall_restart,
+    }
     for item in args.set:
         key, value = item.split("=", 1)
         overrides[key] = json.loads(value)
@@ -87,7 +104,8 @@ def main() -> None:
             print(json.dumps(r), flush=True)
             results.setdefault(r["target"], []).append(r)
     print(
-        f"config={args.config} overrides={args.set} time_limit={args.time_limit} restart_timeout={args.restart_timeout}"
+        f"config={args.config} overrides={args.set} time_limit={args.time_limit} "
+        f"restart_timeout={args.restart_timeout} stall_restart={args.stall_restart}"
     )
     for target, rs in results.items():
         times = [r["time_s"] if r["solved"] else args.time_limit for r in rs]

@@ -66,6 +66,8 @@ def test_malformed_target_one_line_exit_2(target, message):
         (["design", "((...))", "--mode", "learna", "--config", "nosuchpreset"], "unknown preset"),
         (["design", "((...))", "--mode", "meta-learna", "--config", "learna"], "--config applies to --mode learna"),
         (["design", "((...))", "--mode", "magic"], "invalid choice"),
+        (["design", "((...))", "--mode", "meta-learna", "--stall-restart", "5"], "--stall-restart applies to"),
+        (["design", "((...))", "--mode", "learna", "--stall-restart", "-1"], "must be 0 or positive"),
     ],
 )
 def test_bad_arguments_exit_2_without_traceback(args, message):

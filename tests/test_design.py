@@ -64,6 +64,8 @@ def test_settings_validation():
         DesignSettings(time_limit=0)
     with pytest.raises(ValueError, match="num_solutions"):
         DesignSettings(num_solutions=0)
+    with pytest.raises(ValueError, match="stall_restart"):
+        DesignSettings(stall_restart=-1)
 
 
 def test_a_slow_ppo_update_is_not_started_past_the_time_limit(taneda):
@@ -97,3 +99,49 @@ def test_update_estimate_leaves_no_gradients():
     model.learn(total_timesteps=64)  # one rollout and its update
     assert estimate_update_s(model) > 0
     assert all(p.grad is None or not p.grad.any() for p in model.policy.parameters())
+
+
+TWO_HAIRPINS = "..((((((....))))))....((((((....))))))..((((....)))).."
+
+
+def _stall_callback(stall: float, tracker_best: int, agent_best: int, idle_s: float):
+    from rnadesign.design import _DesignCallback, _Tracker
+    from rnadesign.structure import parse_structure
+
+    now = time.perf_counter()
+    tracker = _Tracker(parse_structure(TWO_HAIRPINS), DesignSettings(), now, now + 60, seed=0)
+    tracker.best_distance = tracker_best
+    callback = _DesignCallback(tracker, now + 60, None, 5.0, stall=stall)
+    callback.agent_best, callback.agent_best_at = agent_best, now - idle_s
+    return callback
+
+
+def test_stall_rule_stops_only_an_agent_stuck_worse_than_the_best_found():
+    stuck = _stall_callback(stall=2, tracker_best=2, agent_best=9, idle_s=3)
+    assert not stuck.check() and stuck.stalled
+    at_the_frontier = _stall_callback(stall=2, tracker_best=2, agent_best=2, idle_s=30)
+    assert at_the_frontier.check() and not at_the_frontier.stalled  # plateaus there may still end in a solution
+    still_improving = _stall_callback(stall=2, tracker_best=2, agent_best=9, idle_s=1)
+    assert still_improving.check()
+    off = _stall_callback(stall=None, tracker_best=2, agent_best=9, idle_s=300)
+    assert off.check()
+
+
+def test_a_stalled_agent_is_restarted_and_the_reason_reported():
+    """The tracker is told that search reached distance 0, which no agent can match on this target (a 2-nt
+    hairpin loop cannot form), so every agent stalls 0.5 s after its own last improvement and is replaced."""
+    from rnadesign.config import load_agent_config
+    from rnadesign.design import _run_learna, _Tracker
+    from rnadesign.structure import parse_structure
+
+    target = parse_structure("((((((((..))))))))...((((....))))", warn=False)
+    settings = DesignSettings(mode="learna", time_limit=6, seed=0, refine_share=0, progress_every=1000)
+    start = time.perf_counter()
+    tracker = _Tracker(target, settings, start, start + 6, seed=0)
+    tracker.best_distance = 0
+    messages: list[str] = []
+    restarts = _run_learna(
+        target, load_agent_config("learna-fast"), settings, 0, tracker, start + 6, messages.append, stall=0.5
+    )
+    assert restarts >= 1 and not tracker.solutions
+    assert any("restart 1: the agent's designs stayed at distance" in m for m in messages), messages
