@@ -45,7 +45,7 @@ def _attempt(args: tuple[str, str, int, float, dict]) -> dict:
         time_limit=time_limit,
         seed=seed,
         restart_timeout=restart_timeout,
-        **({} if stall_restart is None else {"stall_restart": stall_restart}),
+        stall_restart=DesignSettings.stall_restart if stall_restart is None else stall_restart,
     )
     improvements: list[tuple[float, int]] = []  # (seconds, distance) whenever the best design improved
     result = design(target, settings, agent, name=target_id, on_best=lambda _, d, t: improvements.append((t, d)))
