@@ -26,21 +26,22 @@ def _warn(message: str) -> None:
 
 
 # argparse types, shared with the autorl command line.
-def positive_number(value: str) -> float:
+def _number(value: str) -> float:
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+
+
+def positive_number(value: str) -> float:
+    number = _number(value)
     if not number > 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {value}")
     return number
 
 
 def non_negative_number(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    number = _number(value)
     if not number >= 0:
         raise argparse.ArgumentTypeError(f"must be 0 or positive, got {value}")
     return number
