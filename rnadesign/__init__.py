@@ -1,27 +1,57 @@
-"""rnadesign: design RNA sequences that fold into a target secondary structure."""
+"""rnadesign: design RNA sequences that fold into a target secondary structure.
 
-from gymnasium.envs.registration import register
+Importing the package is cheap: the names below load their modules (ViennaRNA, torch) on first
+use, so ``import rnadesign.structure`` or ``rnadesign --help`` pays for nothing heavy. The
+gymnasium id ``RnaDesign-v0`` is registered when :mod:`rnadesign.env` is imported, and here too
+when gymnasium is already loaded; ``gym.make("rnadesign.env:RnaDesign-v0")`` works either way.
+"""
 
-from .config import AgentConfig, EnvConfig, NetworkConfig, PPOConfig, load_agent_config
-from .folding import FoldingModel, check_design, fold, is_solved, is_unique_mfe
-from .structure import InvalidStructureError, Structure, parse_structure
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AgentConfig",
-    "EnvConfig",
-    "FoldingModel",
-    "InvalidStructureError",
-    "NetworkConfig",
-    "PPOConfig",
-    "Structure",
-    "check_design",
-    "fold",
-    "is_solved",
-    "is_unique_mfe",
-    "load_agent_config",
-    "parse_structure",
-]
+#: public name -> module that defines it
+_EXPORTS = {
+    "AgentConfig": "config",
+    "EnvConfig": "config",
+    "NetworkConfig": "config",
+    "PPOConfig": "config",
+    "load_agent_config": "config",
+    "FoldingModel": "folding",
+    "check_design": "folding",
+    "fold": "folding",
+    "is_solved": "folding",
+    "is_unique_mfe": "folding",
+    "InvalidStructureError": "structure",
+    "Structure": "structure",
+    "parse_structure": "structure",
+    "RnaDesignError": "errors",
+    "Design": "design",
+    "DesignSettings": "design",
+    "design": "design",
+}
 
-register(id="RnaDesign-v0", entry_point="rnadesign.env:RnaDesignEnv")
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rnadesign' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if "gymnasium" in sys.modules:  # `import gymnasium; import rnadesign; gym.make("RnaDesign-v0")`
+    from ._registration import register_envs
+
+    register_envs()

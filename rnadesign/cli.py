@@ -4,57 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import logging
 import sys
 import warnings
 from collections.abc import Sequence
 
+from .console import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_verbosity_options,
+    configure_logging,
+    non_negative_number,
+    positive_int,
+    positive_number,
+    run_command,
+)
+from .errors import ConfigError
 from .structure import InvalidStructureError, InvalidTargetFileError, Structure, Target, read_targets
 
-EXIT_OK = 0
-EXIT_USAGE = 2  # bad input or arguments, as argparse uses
-
 PROG = "rnadesign"
-
-
-def _error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
-
-
-def _warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
-
-
-# argparse types, shared with the autorl command line.
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-
-
-def positive_number(value: str) -> float:
-    number = _number(value)
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return number
-
-
-def non_negative_number(value: str) -> float:
-    number = _number(value)
-    if not number >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or positive, got {value}")
-    return number
-
-
-def positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return number
+_log = logging.getLogger("rnadesign.cli")
 
 
 def _add_folding_options(parser: argparse.ArgumentParser) -> None:
@@ -78,8 +47,7 @@ def _folding_model(args: argparse.Namespace):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import DEFAULT_MODE
-    from .config import DESIGN_MODES as MODES
+    from .modes import DEFAULT_MODE, MODES
 
     parser = argparse.ArgumentParser(prog=PROG, description="Design RNA sequences that fold into a target structure.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -110,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     design.add_argument(
         "--mode",
         choices=list(MODES),
-        help=f"design mode (default: {DEFAULT_MODE}; learna when --config is given)",
+        help=f"design mode (default: {DEFAULT_MODE}; learna when --config is given): "
+        + "; ".join(f"{m.name}: {m.description}" for m in MODES.values()),
     )
     design.add_argument(
         "--config",
@@ -153,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format: FASTA records, or one JSON object per target per line",
     )
     design.add_argument("--threads", type=positive_int, default=1, help="torch threads (default: 1)")
-    design.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_verbosity_options(design)
     _add_folding_options(design)
     design.set_defaults(handler=_cmd_design)
 
@@ -170,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="eterna100-v1, eterna100-v2, rfam-taneda, rfam-learn-test, meta-validation, "
         "or a file of structures / folder of *.rna files",
     )
-    bench.add_argument("--method", default=DEFAULT_MODE, help="a design mode or 'rnainverse' (default: %(default)s)")
+    bench.add_argument(
+        "--method", default=DEFAULT_MODE, help=f"a design mode: {', '.join(MODES)} (default: %(default)s)"
+    )
     bench.add_argument(
         "-t",
         "--time-limit",
@@ -183,8 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("-j", "--jobs", type=positive_int, default=1, help="attempts in parallel (default: 1)")
     bench.add_argument("-o", "--out", required=True, metavar="DIR", help="results folder")
     bench.add_argument("-s", "--seed", type=int, default=0, help="base seed (default: 0)")
-    bench.add_argument("--config", metavar="PRESET_OR_JSON", help="agent configuration for design modes")
-    bench.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    bench.add_argument("--config", metavar="PRESET_OR_JSON", help="agent configuration for --method learna")
+    add_verbosity_options(bench)
     _add_folding_options(bench)
     bench.set_defaults(handler=_cmd_benchmark)
 
@@ -218,13 +189,22 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--checkpoint-every", type=positive_number, default=300.0, metavar="SECONDS")
     meta.add_argument("--validate-every", type=positive_number, default=600.0, metavar="SECONDS")
     meta.add_argument("--validation-episodes", type=positive_int, default=4, metavar="N")
-    meta.add_argument("-q", "--quiet", action="store_true")
+    add_verbosity_options(meta)
     _add_folding_options(meta)
     meta.set_defaults(handler=_cmd_meta_train)
 
-    comp = commands.add_parser("benchmark-compare", help=argparse.SUPPRESS)
-    comp.add_argument("dirs", nargs="+", metavar="DIR")
-    comp.set_defaults(handler=_cmd_compare)
+    return parser
+
+
+def build_compare_parser() -> argparse.ArgumentParser:
+    """``rnadesign benchmark compare DIR...`` (parsed apart: argparse cannot hide a subcommand)."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} benchmark compare",
+        description="Print one Markdown table of the summaries in several benchmark result folders.",
+    )
+    parser.add_argument("dirs", nargs="+", metavar="DIR")
+    add_verbosity_options(parser)
+    parser.set_defaults(handler=_cmd_compare)
     return parser
 
 
@@ -234,7 +214,18 @@ def _version() -> str:
     return __version__
 
 
+def _limit_threads(n: int) -> None:
+    """Run torch (and the BLAS below numpy) on ``n`` threads, whether or not torch is loaded yet."""
+    import os
+
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(n)  # read by torch when it is first imported
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
 def _collect_targets(args: argparse.Namespace) -> list[Target]:
+    """The targets of ``design``: the TARGET argument or the ``--input`` file (raises on neither or both)."""
     if args.target is not None and args.input is not None:
         raise InvalidTargetFileError("give either a TARGET or --input FILE, not both")
     if args.input is not None:
@@ -253,13 +244,34 @@ def _validate(targets: list[Target]) -> tuple[list[tuple[Target, Structure]], in
             try:
                 structure = target.parse()
             except InvalidStructureError as err:
-                _error(f"{target.name}: {err}" if target.name != "target" else str(err))
+                _log.error("%s", f"{target.name}: {err}" if target.name != "target" else err)
                 bad += 1
                 continue
         for w in caught:
-            _warn(f"{target.name}: {w.message}")
+            _log.warning("%s: %s", target.name, w.message)
         good.append((target, structure))
     return good, bad
+
+
+def _check_mode_options(args: argparse.Namespace, mode) -> None:
+    """Refuse an option that the mode would ignore, naming the modes it applies to."""
+    from .modes import MODES
+
+    def applies(flag: str, which) -> str:
+        names = [m.name for m in MODES.values() if which(m)]
+        return f"{flag} applies to --mode {' or '.join(names)}, not {mode.name}"
+
+    if args.config is not None and not mode.accepts_config:
+        raise ConfigError(
+            applies("--config", lambda m: m.accepts_config)
+            + ("; this mode takes its configuration from the policy file (--policy)" if mode.uses_policy else "")
+        )
+    if getattr(args, "policy", None) is not None and not mode.uses_policy:
+        raise ConfigError(applies("--policy", lambda m: m.uses_policy))
+    if getattr(args, "stall_restart", None) is not None and not mode.stall_restart:
+        raise ConfigError(applies("--stall-restart", lambda m: m.stall_restart))
+    if getattr(args, "restart_timeout", None) is not None and not mode.restarts:
+        raise ConfigError(applies("--restart-timeout", lambda m: m.restarts))
 
 
 def _print_design(result, fmt: str) -> None:
@@ -294,43 +306,23 @@ def _print_design(result, fmt: str) -> None:
 
 
 def _cmd_design(args: argparse.Namespace) -> int:
-    try:
-        targets = _collect_targets(args)
-    except InvalidTargetFileError as err:
-        _error(str(err))
-        return EXIT_USAGE
-    good, bad = _validate(targets)
+    from .modes import DEFAULT_MODE, get_mode
+
+    good, bad = _validate(_collect_targets(args))
     if not good:
         return EXIT_USAGE
-    try:
-        folding = _folding_model(args)
-        from .config import DEFAULT_MODE, DESIGN_MODES, load_agent_config
+    folding = _folding_model(args)
+    if args.mode is None:  # a configuration is an agent to train: that is the learna mode
+        args.mode = "learna" if args.config is not None else DEFAULT_MODE
+    mode = get_mode(args.mode)
+    _check_mode_options(args, mode)
+    agent, _ = mode.resolve(args.config, args.policy)  # fail now, with one clear line, before any design
+    if not mode.accepts_config:
+        agent = None  # the mode reads its agent from the policy file itself
 
-        agent = None
-        if args.mode is None:  # a configuration is an agent to train: that is the learna mode
-            args.mode = "learna" if args.config is not None else DEFAULT_MODE
-        if args.mode == "learna":
-            agent = load_agent_config(args.config or DESIGN_MODES[args.mode])
-        elif args.config is not None:
-            raise ValueError(
-                f"--config applies to --mode learna; mode {args.mode} takes its configuration "
-                "from the policy file (--policy)"
-            )
-        if args.stall_restart is not None and args.mode != "learna":
-            raise ValueError(f"--stall-restart applies to --mode learna, not {args.mode}")
-        if args.mode != "learna":
-            from .policy_file import default_policy_path, load_policy
-
-            load_policy(args.policy or default_policy_path())  # fail now, with one clear line
-    except ValueError as err:
-        _error(str(err))
-        return EXIT_USAGE
-
-    import torch  # heavy: only once the input is known to be good
-
-    torch.set_num_threads(args.threads)
     from .design import DesignSettings, design
 
+    _limit_threads(args.threads)
     for index, (target, structure) in enumerate(good):
         seed = None if args.seed is None else args.seed + index
         settings = DesignSettings(
@@ -343,61 +335,52 @@ def _cmd_design(args: argparse.Namespace) -> int:
             folding=folding,
             policy=args.policy,
         )
-        progress = None
-        if not args.quiet:
-            print(
-                f"[{target.name}] designing {len(structure)} nt, mode {args.mode}, {args.time_limit:g}s budget",
-                file=sys.stderr,
-                flush=True,
-            )
-
-            def progress(line: str, name: str = target.name) -> None:
-                print(f"[{name}] {line}", file=sys.stderr, flush=True)
-
-        result = design(structure, settings, agent, name=target.name, progress=progress)
-        if not args.quiet:
-            verdict = "solved" if result.solved else f"not solved (best distance {result.distance})"
-            print(f"[{target.name}] {verdict} in {result.time_s:.1f}s, seed {result.seed}", file=sys.stderr, flush=True)
+        _log.info("[%s] designing %d nt, mode %s, %gs budget", target.name, len(structure), args.mode, args.time_limit)
+        result = design(structure, settings, agent, name=target.name)
+        verdict = "solved" if result.solved else f"not solved (best distance {result.distance})"
+        _log.info("[%s] %s in %.1fs, seed %d", target.name, verdict, result.time_s, result.seed)
         _print_design(result, args.format)
     return EXIT_USAGE if bad else EXIT_OK
 
 
+def _benchmark_config(method: str, config: str | None) -> dict:
+    """What the summary records about the method's agent: the configuration, or the policy file and its card."""
+    from .modes import get_mode
+
+    mode = get_mode(method)
+    agent, policy = mode.resolve(config)
+    if policy is not None:
+        from .policy_file import default_policy_path
+
+        return {"policy": str(default_policy_path()), "agent": policy.agent.to_dict(), "card": policy.card}
+    if agent is not None:
+        return agent.to_dict()
+    return {"method": method}
+
+
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    import json as _json
     from pathlib import Path
 
     from .benchmark.datasets import load_dataset
     from .benchmark.runner import BenchmarkSpec, read_results, run_benchmark
     from .benchmark.summary import plot, summarize, table
-    from .config import DESIGN_MODES, load_agent_config
+    from .files import atomic_write_json
+    from .modes import get_mode
 
-    try:
-        dataset = load_dataset(args.dataset)
-        spec = BenchmarkSpec(
-            method=args.method,
-            time_limit=args.time_limit,
-            runs=args.runs,
-            jobs=args.jobs,
-            seed=args.seed,
-            config=args.config,
-            folding=_folding_model(args),
-        )
-        config: object = {"method": "rnainverse"}
-        if args.method == "learna":
-            config = load_agent_config(args.config or DESIGN_MODES[args.method]).to_dict()
-        elif args.method in DESIGN_MODES:
-            from .policy_file import default_policy_path, load_policy
-
-            if args.config is not None:
-                raise ValueError(f"--config applies to --method learna; {args.method} uses the shipped policy")
-            policy = load_policy(default_policy_path())
-            config = {"policy": str(default_policy_path()), "agent": policy.agent.to_dict(), "card": policy.card}
-    except ValueError as err:  # includes InvalidTargetFileError
-        _error(str(err))
-        return EXIT_USAGE
+    dataset = load_dataset(args.dataset)
+    spec = BenchmarkSpec(
+        method=args.method,
+        time_limit=args.time_limit,
+        runs=args.runs,
+        jobs=args.jobs,
+        seed=args.seed,
+        config=args.config,
+        folding=_folding_model(args),
+    )
+    _check_mode_options(args, get_mode(args.method))
+    config = _benchmark_config(args.method, args.config)
     out = Path(args.out)
-    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    records = run_benchmark(dataset, spec, out, progress)
+    records = run_benchmark(dataset, spec, out)
     summary = summarize(
         records,
         dataset=dataset.name,
@@ -407,9 +390,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         runs=args.runs,
         config=config,
     )
-    text = _json.dumps(summary, indent=2)
-    (out / "summary.json").write_text(text + "\n", encoding="utf-8")
-    (out / f"summary-{args.method}-{args.time_limit:g}s.json").write_text(text + "\n", encoding="utf-8")
+    atomic_write_json(out / "summary.json", summary)
+    atomic_write_json(out / f"summary-{args.method}-{args.time_limit:g}s.json", summary)
     plot(out, read_results(out), dataset=dataset.name, n_targets=len(dataset.targets))
     print(table(summary), flush=True)
     return EXIT_OK
@@ -418,21 +400,14 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 def _cmd_meta_train(args: argparse.Namespace) -> int:
     from .benchmark.datasets import load_dataset
     from .config import load_agent_config
-    from .policy_file import PolicyFileError
 
-    try:
-        train_set = load_dataset(args.train)
-        validation_set = load_dataset(args.validation)
-        agent = load_agent_config(args.config)
-        train = [t.parse(warn=False) for t in train_set.targets[: args.max_train]]
-        validation = [t.parse(warn=False) for t in validation_set.targets]
-        folding = _folding_model(args)
-    except ValueError as err:
-        _error(str(err))
-        return EXIT_USAGE
-    import torch
-
-    torch.set_num_threads(1)
+    train_set = load_dataset(args.train)
+    validation_set = load_dataset(args.validation)
+    agent = load_agent_config(args.config)
+    train = [t.parse(warn=False) for t in train_set.targets[: args.max_train]]
+    validation = [t.parse(warn=False) for t in validation_set.targets]
+    folding = _folding_model(args)
+    _limit_threads(1)
     from .meta import MetaTrainSettings, meta_train
 
     settings = MetaTrainSettings(
@@ -443,22 +418,16 @@ def _cmd_meta_train(args: argparse.Namespace) -> int:
         validate_every=args.validate_every,
         validation_episodes=args.validation_episodes,
     )
-    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    try:
-        card = meta_train(
-            train,
-            validation,
-            agent,
-            args.out,
-            settings,
-            resume=args.resume,
-            folding=folding,
-            progress=progress,
-            train_name=f"{train_set.name} ({len(train)} structures)",
-        )
-    except PolicyFileError as err:
-        _error(str(err))
-        return EXIT_USAGE
+    card = meta_train(
+        train,
+        validation,
+        agent,
+        args.out,
+        settings,
+        resume=args.resume,
+        folding=folding,
+        train_name=f"{train_set.name} ({len(train)} structures)",
+    )
     print(json.dumps(card, indent=2), flush=True)
     return EXIT_OK
 
@@ -466,29 +435,18 @@ def _cmd_meta_train(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .benchmark.summary import compare
 
-    try:
-        print(compare(args.dirs), flush=True)
-    except ValueError as err:
-        _error(str(err))
-        return EXIT_USAGE
+    print(compare(args.dirs), flush=True)
     return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:2] == ["benchmark", "compare"]:
-        argv = ["benchmark-compare", *argv[2:]]
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args)
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 130
-    except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as Unix tools do
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        args = build_compare_parser().parse_args(argv[2:])
+    else:
+        args = build_parser().parse_args(argv)
+    configure_logging(PROG, quiet=args.quiet, verbose=args.verbose)
+    return run_command(PROG, args.handler, args)
 
 
 if __name__ == "__main__":

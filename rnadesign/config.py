@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+
 __all__ = [
     "AgentConfig",
-    "DEFAULT_MODE",
-    "DESIGN_MODES",
     "EnvConfig",
     "NetworkConfig",
     "PPOConfig",
@@ -28,16 +28,16 @@ __all__ = [
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+        raise ConfigError(f"{name} must be in [{low}, {high}], got {value!r}")
 
 
 def _from_dict(cls, data: dict[str, Any], where: str):
     if not isinstance(data, dict):
-        raise ValueError(f"{where}: expected a mapping, got {type(data).__name__}")
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     return cls(**data)
 
 
@@ -171,7 +171,7 @@ class AgentConfig:
 
     def __post_init__(self) -> None:
         if self.env.window - self.network.receptive_shrink < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"state window {self.env.window} (state_radius {self.env.state_radius}) is narrower than "
                 f"the convolutions need ({self.network.receptive_shrink + 1}); raise state_radius or "
                 "shrink the conv radii"
@@ -187,10 +187,10 @@ class AgentConfig:
         Missing keys take their defaults; unknown keys are an error (a typo must not pass silently).
         """
         if not isinstance(data, dict):
-            raise ValueError(f"{name}: expected a JSON object, got {type(data).__name__}")
+            raise ConfigError(f"{name}: expected a JSON object, got {type(data).__name__}")
         unknown = sorted(set(data) - {"env", "network", "ppo", "name", "folding", "description"})
         if unknown:
-            raise ValueError(f"{name}: unknown section(s) {', '.join(unknown)}; expected env, network, ppo")
+            raise ConfigError(f"{name}: unknown section(s) {', '.join(unknown)}; expected env, network, ppo")
         return cls(
             env=_from_dict(EnvConfig, data.get("env", {}), f"{name}: env"),
             network=_from_dict(NetworkConfig, data.get("network", {}), f"{name}: network"),
@@ -199,8 +199,9 @@ class AgentConfig:
         )
 
 
-#: The paper's best configurations (DESIGN.md), as data. PPO-only settings the paper had no
-#: counterpart for are ours; the paper's batch size counts episodes per update, as here.
+#: The paper's best configurations (docs/design.md, "Final configurations and presets"), as data.
+#: PPO-only settings the paper had no counterpart for are ours; the paper's batch size counts
+#: episodes per update, as here.
 PRESETS: dict[str, dict[str, Any]] = {
     "learna": {
         "description": "LEARNA (ICLR 2019): learns on the one target from scratch",
@@ -252,40 +253,29 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-#: Design modes and the preset each uses when no configuration is given.
-#: What `rnadesign design` and `rnadesign benchmark` use when no mode is named (measured best: README).
-DEFAULT_MODE = "meta-learna"
-
-DESIGN_MODES: dict[str, str] = {
-    "learna": "learna-fast",  # learns on the target from scratch with this preset
-    "meta-learna": "meta-learna",  # samples from a pre-trained policy (preset: what meta-train uses)
-    "meta-learna-adapt": "meta-learna",  # keeps learning on the target from the pre-trained weights
-}
-
-
 def load_agent_config(preset_or_path: str | Path) -> AgentConfig:
     """Load a preset by name (see :data:`PRESETS`) or a JSON file of the same shape.
 
     Raises:
-        ValueError: unknown preset, unreadable or malformed file, or invalid values.
+        ConfigError: unknown preset, unreadable or malformed file, or invalid values.
     """
     key = str(preset_or_path)
     if key in PRESETS:
         return AgentConfig.from_dict(PRESETS[key], name=key)
     path = Path(key)
     if not path.suffix and not path.exists():
-        raise ValueError(f"unknown preset {key!r}; choose one of {', '.join(PRESETS)} or give a JSON file")
+        raise ConfigError(f"unknown preset {key!r}; choose one of {', '.join(PRESETS)} or give a JSON file")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such configuration file") from None
+        raise ConfigError(f"{path}: no such configuration file") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: cannot read configuration ({err})") from None
+        raise ConfigError(f"{path}: cannot read configuration ({err})") from None
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
+        raise ConfigError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
     if isinstance(data, dict) and "agent" in data:  # a file that also carries folding or search metadata
         data = data["agent"]
     try:
         return AgentConfig.from_dict(data, name=path.name)
     except TypeError as err:  # a value of the wrong type reaching a dataclass
-        raise ValueError(f"{path}: {err}") from None
+        raise ConfigError(f"{path}: {err}") from None

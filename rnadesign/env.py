@@ -11,13 +11,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from ._registration import ENV_ID, register_envs
 from .config import EnvConfig
 from .folding import DEFAULT_MODEL, FoldingModel, fold, hamming
 from .structure import Structure, parse_structure
 
 __all__ = ["ENV_ID", "RnaDesignEnv", "LocalImprovement", "local_improvement"]
 
-ENV_ID = "RnaDesign-v0"
+register_envs()
 
 #: Action -> nucleotide at an unpaired site, and -> (opening, closing) nucleotides at a pair.
 UNPAIRED_ACTIONS = ("G", "A", "U", "C")

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import RNA
 
+from .errors import ConfigError, RnaDesignError
 from .structure import Structure, parse_structure
 
 __all__ = [
@@ -39,7 +40,7 @@ ENERGY_PARAMETERS = {
 }
 
 
-class InvalidSequenceError(ValueError):
+class InvalidSequenceError(RnaDesignError):
     """A sequence holds a character other than A, C, G, U."""
 
 
@@ -56,13 +57,13 @@ class FoldingModel:
 
     def __post_init__(self) -> None:
         if self.energy_parameters not in ENERGY_PARAMETERS:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown energy parameter set {self.energy_parameters!r}; choose one of {', '.join(ENERGY_PARAMETERS)}"
             )
         if self.dangles not in (0, 1, 2, 3):
-            raise ValueError(f"dangles must be 0, 1, 2 or 3, not {self.dangles!r}")
+            raise ConfigError(f"dangles must be 0, 1, 2 or 3, not {self.dangles!r}")
         if not -273.15 < self.temperature < 200:
-            raise ValueError(f"temperature {self.temperature} C is outside any sensible range")
+            raise ConfigError(f"temperature {self.temperature} C is outside any sensible range")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -170,7 +171,7 @@ def check_design(
     """Fold ``sequence`` and compare it with ``target`` (see :class:`DesignCheck`)."""
     target = _as_dot_bracket(target)
     if len(sequence) != len(target):
-        raise ValueError(f"sequence length {len(sequence)} differs from target length {len(target)}")
+        raise RnaDesignError(f"sequence length {len(sequence)} differs from target length {len(target)}")
     structure, energy = fold(sequence, model)
     distance = hamming(structure, target)
     is_unique = None

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,10 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
+from .agent import make_ppo, sample_episodes, seed_everything
 from .config import AgentConfig
-from .design import make_ppo, sample_episodes, seed_everything
 from .env import RnaDesignEnv
+from .errors import ConfigError
 from .folding import DEFAULT_MODEL, FoldingModel, vienna_version
 from .policy_file import PolicyFileError, atomic_torch_save, read_weights_only, save_policy
 from .structure import Structure
@@ -32,7 +33,7 @@ __all__ = ["MetaTrainSettings", "evaluate", "meta_train"]
 
 CHECKPOINT = "checkpoint.pt"
 CHECKPOINT_FORMAT = "rnadesign-checkpoint-1"
-Progress = Callable[[str], None]
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ class MetaTrainSettings:
 
     def __post_init__(self) -> None:
         if not self.time_budget > 0:
-            raise ValueError(f"time budget must be positive, got {self.time_budget}")
+            raise ConfigError(f"time budget must be positive, got {self.time_budget}")
         if self.workers < 1:
-            raise ValueError(f"workers must be at least 1, got {self.workers}")
+            raise ConfigError(f"workers must be at least 1, got {self.workers}")
         if self.validation_episodes < 1:
-            raise ValueError("validation_episodes must be at least 1")
+            raise ConfigError("validation_episodes must be at least 1")
 
 
 def evaluate(
@@ -103,11 +104,10 @@ class _MetaRun:
         settings: MetaTrainSettings,
         validation: list[Structure],
         folding: FoldingModel,
-        progress: Progress | None,
         state: dict[str, Any],
     ):
         self.out, self.agent, self.settings = out, agent, settings
-        self.validation, self.folding, self.progress = validation, folding, progress
+        self.validation, self.folding = validation, folding
         self.episodes = int(state.get("episodes", 0))
         self.elapsed_before = float(state.get("elapsed_s", 0.0))
         self.validations = list(state.get("validations", []))
@@ -126,14 +126,21 @@ class _MetaRun:
             self.validate(model)
         if now - self.last_checkpoint >= self.settings.checkpoint_every:
             self.checkpoint(model)
-        if self.progress is not None and now - self.last_report >= self.settings.report_every:
+        if now - self.last_report >= self.settings.report_every:
             self.last_report = now
+            budget = self.settings.time_budget
             rate = (self.episodes - self.episodes_at_start) / max(now - self.start, 1e-9)
             last = self.validations[-1] if self.validations else None
             score = f"validation solved {last['solved']}/{last['n_targets']}" if last else "no validation yet"
-            self.progress(
-                f"{self.elapsed:7.0f}s  steps {model.num_timesteps}  episodes {self.episodes} "
-                f"({rate:.1f}/s)  {score}  time left {max(self.settings.time_budget - self.elapsed, 0):.0f}s"
+            _log.info(
+                "%7.0fs  steps %d  episodes %d (%.1f/s)  %s  time left %.0fs",
+                self.elapsed,
+                model.num_timesteps,
+                self.episodes,
+                rate,
+                score,
+                max(self.settings.time_budget - self.elapsed, 0),
+                extra={"progress": ("meta-train", round(min(self.elapsed, budget)), round(budget))},
             )
         return self.elapsed < self.settings.time_budget
 
@@ -164,11 +171,14 @@ class _MetaRun:
                 writer.writeheader()
             writer.writerow(row)
         self._tensorboard(row)
-        if self.progress is not None:
-            self.progress(
-                f"validation at {row['elapsed_s']:.0f}s: solved {row['solved']}/{row['n_targets']}, "
-                f"mean distance {row['mean_distance']:.4f} ({row['validation_s']:.0f}s)"
-            )
+        _log.info(
+            "validation at %.0fs: solved %d/%d, mean distance %.4f (%.0fs)",
+            row["elapsed_s"],
+            row["solved"],
+            row["n_targets"],
+            row["mean_distance"],
+            row["validation_s"],
+        )
         return row
 
     def _tensorboard(self, row: dict[str, Any]) -> None:
@@ -220,7 +230,6 @@ def meta_train(
     *,
     resume: bool = False,
     folding: FoldingModel = DEFAULT_MODEL,
-    progress: Progress | None = None,
     train_name: str = "train",
 ) -> dict[str, Any]:
     """Meta-train a policy across ``train``; returns the final policy file's model card.
@@ -236,8 +245,7 @@ def meta_train(
         checkpoint = load_checkpoint(out)
         agent = AgentConfig.from_dict(checkpoint["agent"], name=checkpoint["agent"].get("name", "checkpoint"))
         state = checkpoint["progress"]
-        if progress is not None:
-            progress(f"resuming from {out / CHECKPOINT}: {state['elapsed_s']:.0f}s trained, {state['timesteps']} steps")
+        _log.info("resuming from %s: %.0fs trained, %d steps", out / CHECKPOINT, state["elapsed_s"], state["timesteps"])
     seed_everything(settings.seed)
     make_env = functools.partial(RnaDesignEnv, train, agent.env, folding)
     if settings.workers > 1:
@@ -250,11 +258,18 @@ def meta_train(
         model.policy.load_state_dict(checkpoint["policy"])
         model.policy.optimizer.load_state_dict(checkpoint["optimizer"])
         model.num_timesteps = int(state["timesteps"])
-    run = _MetaRun(out, agent, settings, validation, folding, progress, state)
+    run = _MetaRun(out, agent, settings, validation, folding, state)
     try:
         if run.elapsed < settings.time_budget:
             model.learn(total_timesteps=10**12, callback=_MetaCallback(run), reset_num_timesteps=checkpoint is None)
         trained_s = run.elapsed  # before the final validation, which is not training
+        budget = round(settings.time_budget)
+        _log.info(
+            "trained %.0fs, %d steps; final validation",
+            trained_s,
+            model.num_timesteps,
+            extra={"progress": ("meta-train", budget, budget)},
+        )
         final = run.validate(model)
         run.checkpoint(model)
     finally:

@@ -4,9 +4,10 @@ Embedding (or one-hot) -> up to two valid conv1d layers -> optional LSTM along t
 flatten; SB3's policy adds the dense layers (``net_arch``) and the action/value heads.
 
 One deliberate difference from the paper: its LSTM carried state across the steps of an
-episode, which needs a recurrent PPO that runs ~8x slower here (DESIGN.md). Ours runs along the
-positions of the state window instead; ``EnvConfig.include_sequence`` gives the policy the
-memory of earlier decisions that the carried state provided.
+episode, which needs a recurrent PPO that runs ~8x slower here (see "Deliberate differences from
+the paper" in docs/design.md). Ours runs along the positions of the state window instead;
+``EnvConfig.include_sequence`` gives the policy the memory of earlier decisions that the carried
+state provided.
 """
 
 from __future__ import annotations

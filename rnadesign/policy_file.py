@@ -9,8 +9,6 @@ budget, ViennaRNA version, validation score) and ``state_dict`` (tensors). It is
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +16,15 @@ from typing import Any
 import torch
 
 from .config import AgentConfig
+from .errors import RnaDesignError
+from .files import atomic_open
 
 __all__ = ["FORMAT", "PolicyFile", "PolicyFileError", "load_policy", "save_policy", "default_policy_path"]
 
 FORMAT = "rnadesign-policy-1"
 
 
-class PolicyFileError(ValueError):
+class PolicyFileError(RnaDesignError):
     """A policy file is missing, truncated, not a policy file, or does not fit its configuration."""
 
 
@@ -41,18 +41,9 @@ def default_policy_path() -> Path:
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    """Write ``obj`` so that a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``torch.save`` so that a reader sees the old file or the new one, never half of one."""
+    with atomic_open(path, "wb") as f:
+        torch.save(obj, f)
 
 
 def save_policy(path: str | Path, agent: AgentConfig, state_dict: dict[str, torch.Tensor], card: dict[str, Any]):

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import RnaDesignError
+
 __all__ = [
     "InvalidStructureError",
     "InvalidTargetFileError",
@@ -27,7 +29,7 @@ MIN_HAIRPIN = 3
 _ALLOWED = ".()"
 
 
-class InvalidStructureError(ValueError):
+class InvalidStructureError(RnaDesignError):
     """A target is not a valid dot-bracket structure.
 
     Attributes:
@@ -40,7 +42,7 @@ class InvalidStructureError(ValueError):
         self.position = position
 
 
-class InvalidTargetFileError(ValueError):
+class InvalidTargetFileError(RnaDesignError):
     """A file of targets cannot be read at all (missing, empty, not text)."""
 
 

@@ -1,12 +1,13 @@
 """Designs are accepted only after the test folds them itself."""
 
+import logging
 import time
 
 import pytest
 
-from rnadesign.config import DEFAULT_MODE
 from rnadesign.design import DesignSettings, design
 from rnadesign.folding import fold, is_unique_mfe
+from rnadesign.modes import DEFAULT_MODE
 
 HAIRPIN = "((((((....))))))"
 
@@ -89,9 +90,10 @@ def test_a_slow_ppo_update_is_not_started_past_the_time_limit(taneda):
 
 
 def test_update_estimate_leaves_no_gradients():
+    from rnadesign.agent import make_ppo
     from rnadesign.config import load_agent_config
-    from rnadesign.design import estimate_update_s, make_ppo
     from rnadesign.folding import DEFAULT_MODEL
+    from rnadesign.learning import estimate_update_s
     from rnadesign.structure import parse_structure
 
     model = make_ppo([parse_structure(HAIRPIN)], load_agent_config("learna-fast"), DEFAULT_MODEL, seed=0)
@@ -105,13 +107,14 @@ TWO_HAIRPINS = "..((((((....))))))....((((((....))))))..((((....)))).."
 
 
 def _stall_callback(stall: float, tracker_best: int, agent_best: int, idle_s: float):
-    from rnadesign.design import _DesignCallback, _Tracker
+    from rnadesign.learning import DesignCallback
+    from rnadesign.state import DesignRun
     from rnadesign.structure import parse_structure
 
     now = time.perf_counter()
-    tracker = _Tracker(parse_structure(TWO_HAIRPINS), DesignSettings(), now, now + 60, seed=0)
+    tracker = DesignRun(parse_structure(TWO_HAIRPINS), DesignSettings(), seed=0, start=now)
     tracker.best_distance = tracker_best
-    callback = _DesignCallback(tracker, now + 60, None, 5.0, stall=stall)
+    callback = DesignCallback(tracker, now + 60, stall=stall)
     callback.agent_best, callback.agent_best_at = agent_best, now - idle_s
     return callback
 
@@ -127,21 +130,23 @@ def test_stall_rule_stops_only_an_agent_stuck_worse_than_the_best_found():
     assert off.check()
 
 
-def test_a_stalled_agent_is_restarted_and_the_reason_reported():
+def test_a_stalled_agent_is_restarted_and_the_reason_reported(caplog):
     """The tracker is told that search reached distance 0, which no agent can match on this target (a 2-nt
     hairpin loop cannot form), so every agent stalls 0.5 s after its own last improvement and is replaced."""
     from rnadesign.config import load_agent_config
-    from rnadesign.design import _run_learna, _Tracker
+    from rnadesign.learning import run_learning
+    from rnadesign.state import DesignRun
     from rnadesign.structure import parse_structure
 
     target = parse_structure("((((((((..))))))))...((((....))))", warn=False)
-    settings = DesignSettings(mode="learna", time_limit=6, seed=0, refine_share=0, progress_every=1000)
-    start = time.perf_counter()
-    tracker = _Tracker(target, settings, start, start + 6, seed=0)
-    tracker.best_distance = 0
-    messages: list[str] = []
-    restarts = _run_learna(
-        target, load_agent_config("learna-fast"), settings, 0, tracker, start + 6, messages.append, stall=0.5
+    settings = DesignSettings(
+        mode="learna", time_limit=6, seed=0, refine_share=0, progress_every=1000, stall_restart=0.5
     )
+    tracker = DesignRun(target, settings, seed=0)
+    tracker.best_distance = 0
+    with caplog.at_level(logging.INFO, logger="rnadesign"):
+        run_learning(tracker, load_agent_config("learna-fast"))
+    messages = [record.getMessage() for record in caplog.records]
+    restarts = tracker.restarts
     assert restarts >= 1 and not tracker.solutions
     assert any("restart 1: the agent's designs stayed at distance" in m for m in messages), messages

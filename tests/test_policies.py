@@ -5,8 +5,8 @@ import dataclasses
 import pytest
 import torch
 
+from rnadesign.agent import make_ppo
 from rnadesign.config import AgentConfig, EnvConfig, NetworkConfig, PPOConfig, load_agent_config
-from rnadesign.design import make_ppo
 from rnadesign.folding import DEFAULT_MODEL
 from rnadesign.policies import RnaFeaturesExtractor
 from rnadesign.structure import parse_structure

@@ -31,7 +31,18 @@ class Dataset:
 
 
 def _data_root() -> Path:
-    return Path(str(importlib.resources.files("rnadesign.data")))
+    """The shipped data: ``rnadesign.data`` when installed (``pip install .`` or editable), else the
+    checkout's ``data/`` folder beside the package (a source tree on ``PYTHONPATH``, where the
+    ``rnadesign.data`` mapping of ``pyproject.toml`` does not exist)."""
+    checkout = Path(__file__).resolve().parents[2] / "data"
+    if (checkout / "SOURCES.md").is_file():
+        return checkout
+    try:
+        return Path(str(importlib.resources.files("rnadesign.data")))
+    except ModuleNotFoundError:
+        raise InvalidTargetFileError(
+            f"the shipped datasets are missing: no rnadesign.data package and no {checkout}; reinstall rnadesign"
+        ) from None
 
 
 def published_dir(dataset: str) -> Path | None:

@@ -9,27 +9,30 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import DESIGN_MODES
+from ..errors import ConfigError
+from ..files import CorruptFileError, append_json_line, read_json_lines
 from ..folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
+from ..modes import MODES
 from ..structure import InvalidStructureError, parse_structure
 from .datasets import Dataset
 
 __all__ = ["METHODS", "BenchmarkSpec", "run_benchmark", "read_results"]
 
-#: Methods the runner knows: every design mode, plus ViennaRNA's RNAinverse.
-METHODS = [*DESIGN_MODES, "rnainverse"]
+#: Methods the runner knows: every design mode (RNAinverse among them).
+METHODS = list(MODES)
+_log = logging.getLogger(__name__)
 
 RESULTS = "results.jsonl"
 GRACE_S = 5.0  # a process may overrun the limit by this much before it is killed
@@ -50,24 +53,24 @@ class BenchmarkSpec:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+            raise ConfigError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
         if not self.time_limit > 0:
-            raise ValueError(f"time limit must be positive, got {self.time_limit}")
+            raise ConfigError(f"time limit must be positive, got {self.time_limit}")
         if self.runs < 1 or self.jobs < 1:
-            raise ValueError("runs and jobs must be at least 1")
+            raise ConfigError("runs and jobs must be at least 1")
 
 
 def read_results(out: Path) -> list[dict[str, Any]]:
-    """All records in ``out/results.jsonl``; a torn last line (from a kill) is ignored."""
+    """All records in ``out/results.jsonl``; a torn last line (from a kill) is ignored.
+
+    Raises:
+        CorruptFileError: a line that is not a JSON object (file and line named).
+    """
     path = Path(out) / RESULTS
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
+    records = read_json_lines(path)
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise CorruptFileError(f"{path}: record {number} is not a JSON object: {json.dumps(record)[:60]}")
     return records
 
 
@@ -76,12 +79,13 @@ def _attempt_seed(base: int, index: int, run: int) -> int:
 
 
 class _Runner:
-    def __init__(self, dataset: Dataset, spec: BenchmarkSpec, out: Path, progress: Callable[[str], None] | None):
-        self.dataset, self.spec, self.out, self.progress = dataset, spec, out, progress
+    def __init__(self, dataset: Dataset, spec: BenchmarkSpec, out: Path, total: int):
+        self.dataset, self.spec, self.out, self.total = dataset, spec, out, total
         self.lock = threading.Lock()
         self.live: set[subprocess.Popen] = set()
         self.stopping = threading.Event()
         self.finished = 0
+        self.solved = 0
 
     def _spec_for(self, target: str, seed: int) -> dict[str, Any]:
         return {
@@ -198,19 +202,23 @@ class _Runner:
         return self._unsolved(target, outcome, elapsed, status)
 
     def save(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record) + "\n"
         with self.lock:
-            with open(self.out / RESULTS, "a", encoding="utf-8") as f:
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
+            append_json_line(self.out / RESULTS, record)
             self.finished += 1
-        if self.progress is not None:
-            verdict = "solved" if record["solved"] else record["status"]
-            self.progress(
-                f"[{self.finished}] target {record['target_id']} run {record['run']}: {verdict} "
-                f"({record['time_s']:.1f}s, distance {record['distance']})"
-            )
+            self.solved += bool(record["solved"])
+        verdict = "solved" if record["solved"] else record["status"]
+        _log.info(
+            "[%d/%d] target %s run %d: %s (%.1fs, distance %d); %d solved",
+            self.finished,
+            self.total,
+            record["target_id"],
+            record["run"],
+            verdict,
+            record["time_s"],
+            record["distance"],
+            self.solved,
+            extra={"progress": ("benchmark", self.finished, self.total)},
+        )
 
     def interrupt(self) -> None:
         self.stopping.set()
@@ -220,9 +228,7 @@ class _Runner:
                     os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run_benchmark(
-    dataset: Dataset, spec: BenchmarkSpec, out: str | Path, progress: Callable[[str], None] | None = None
-) -> list[dict[str, Any]]:
+def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> list[dict[str, Any]]:
     """Run every (target, run) attempt not yet in ``out/results.jsonl`` and return all records of this method."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -234,13 +240,18 @@ def run_benchmark(
         and r.get("time_limit") == spec.time_limit
     }
     todo = [(i, t, run) for run in range(spec.runs) for i, t in enumerate(dataset.targets) if (t.name, run) not in done]
-    if progress is not None:
-        total = len(dataset.targets) * spec.runs
-        progress(
-            f"{dataset.name}: {len(dataset.targets)} targets x {spec.runs} runs, method {spec.method}, "
-            f"{spec.time_limit:g}s each, {spec.jobs} in parallel; {total - len(todo)} already recorded"
-        )
-    runner = _Runner(dataset, spec, out, progress)
+    total = len(dataset.targets) * spec.runs
+    _log.info(
+        "%s: %d targets x %d runs, method %s, %gs each, %d in parallel; %d already recorded",
+        dataset.name,
+        len(dataset.targets),
+        spec.runs,
+        spec.method,
+        spec.time_limit,
+        spec.jobs,
+        total - len(todo),
+    )
+    runner = _Runner(dataset, spec, out, len(todo))
     pool = ThreadPoolExecutor(max_workers=spec.jobs)
     try:
         pending = {pool.submit(runner.run_one, i, t.name, t.text, run) for i, t, run in todo}

@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from ..errors import RnaDesignError
 from ..folding import vienna_version
 from .datasets import published_dir
 
@@ -174,7 +175,7 @@ def compare(folders: list[str | Path]) -> str:
     for folder in folders:
         found = _load_summaries(Path(folder))
         if not found:
-            raise ValueError(f"{folder}: no summary.json (run 'rnadesign benchmark' into it first)")
+            raise RnaDesignError(f"{folder}: no summary.json (run 'rnadesign benchmark' into it first)")
         summaries += found
     datasets = sorted({s["dataset"] for s in summaries})
     points = sorted({float(k) for s in summaries for k in s["solved_at"]})

@@ -1,0 +1,142 @@
+"""The state of one design run, in one object that every runner is handed.
+
+:class:`DesignRun` holds the target, the settings, the seeded generator, the clock (start and
+deadline), the best design so far, the verified solutions and the work spent (episodes, folds,
+restarts). Runners record designs on it; it refines promising policy designs by local search,
+verifies every solution by folding it again, and reports progress through :mod:`logging`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .folding import check_design
+from .search import adaptive_walk
+from .structure import Structure
+
+if TYPE_CHECKING:
+    from .design import DesignSettings
+
+__all__ = ["DesignRun", "OnBest"]
+
+_log = logging.getLogger("rnadesign.design")
+
+#: Called with (sequence, distance, seconds since the design started) whenever the best design improves.
+OnBest = Callable[[str, int, float], None]
+
+
+class DesignRun:
+    """One design of one target: budget, randomness, best so far, solutions, work spent."""
+
+    def __init__(
+        self,
+        target: Structure,
+        settings: DesignSettings,
+        seed: int,
+        *,
+        name: str = "target",
+        start: float | None = None,
+        on_best: OnBest | None = None,
+    ):
+        self.target = target
+        self.settings = settings
+        self.seed = seed
+        self.name = name
+        self.on_best = on_best
+        self.start = time.perf_counter() if start is None else start
+        self.deadline = self.start + settings.time_limit
+        """``time.perf_counter()`` value at which the run must stop."""
+        self.rng = np.random.default_rng(seed)
+        """The run's generator: every random choice outside the agent draws from it."""
+        self.best_distance = len(target) + 1
+        self.best_sequence = ""
+        self.best_policy_distance = len(target) + 1
+        """Best distance among designs the policy proposed (refinement starts only from new bests)."""
+        self.solutions: list[str] = []
+        """Distinct verified solutions, in the order found."""
+        self.solved_at: float | None = None
+        """Seconds from start until the last requested solution was found."""
+        self.last_solution = self.start
+        self.episodes = 0
+        self.folds = 0
+        """ViennaRNA folds spent by the environment and the local search."""
+        self.restarts = 0
+        self.refine_time = 0.0
+        self._next_report = self.start + settings.progress_every
+
+    # -- the clock ------------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """As many solutions as were asked for."""
+        return len(self.solutions) >= self.settings.num_solutions
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def time_left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def should_stop(self, stop_at: float | None = None) -> bool:
+        """Done, or past ``stop_at`` (default: the deadline); reports progress when due."""
+        now = time.perf_counter()
+        if now >= self._next_report:
+            self._next_report = now + self.settings.progress_every
+            _log.info(
+                "[%s] %6.1fs  episodes %d  best distance %d  solutions %d/%d",
+                self.name,
+                now - self.start,
+                self.episodes,
+                self.best_distance,
+                len(self.solutions),
+                self.settings.num_solutions,
+            )
+        return self.done or now >= (self.deadline if stop_at is None else stop_at)
+
+    # -- recording designs ----------------------------------------------------------------------
+    def record_episode(self, sequence: str, distance: int, folds: int = 1) -> None:
+        """Record a design the policy produced; refine it by local search if it is among the policy's best.
+
+        The walk gets at most ``settings.refine_share`` of the time elapsed so far.
+        """
+        self.episodes += 1
+        self.folds += folds
+        self.record(sequence, distance)
+        if distance == 0 or distance > self.best_policy_distance:
+            return
+        self.best_policy_distance = distance
+        now = time.perf_counter()
+        share = self.settings.refine_share
+        if self.done or share == 0 or self.refine_time > share * (now - self.start):
+            return
+        walk = adaptive_walk(
+            sequence,
+            self.target,
+            self.rng,
+            max_folds=len(self.target),
+            deadline=self.deadline,
+            model=self.settings.folding,
+        )
+        self.refine_time += time.perf_counter() - now
+        self.folds += walk.folds
+        self.record(walk.sequence, walk.distance)
+
+    def record(self, sequence: str, distance: int) -> None:
+        """Record a design at ``distance`` from the target; a solution is verified by folding it again."""
+        if distance < self.best_distance:
+            self.best_distance, self.best_sequence = distance, sequence
+            if self.on_best is not None:
+                self.on_best(sequence, distance, time.perf_counter() - self.start)
+        if distance == 0 and not self.done and sequence not in self.solutions:
+            if not check_design(sequence, self.target, self.settings.folding).solved:
+                warnings.warn(f"a design reported as solved does not refold: {sequence}", stacklevel=2)
+                return
+            self.solutions.append(sequence)
+            self.last_solution = time.perf_counter()
+            if self.done:
+                self.solved_at = self.last_solution - self.start
