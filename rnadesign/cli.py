@@ -155,6 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("-o", "--out", required=True, metavar="DIR", help="results folder")
     bench.add_argument("-s", "--seed", type=int, default=0, help="base seed (default: 0)")
     bench.add_argument("--config", metavar="PRESET_OR_JSON", help="agent configuration for --method learna")
+    bench.add_argument(
+        "--only",
+        metavar="ID,ID,...",
+        type=lambda text: tuple(i.strip() for i in text.split(",") if i.strip()),
+        help="run only these target ids (their seeds stay those of the whole dataset)",
+    )
+    bench.add_argument(
+        "--stall-restart",
+        type=non_negative_number,
+        metavar="SECONDS",
+        help="as rnadesign design --stall-restart (--method learna)",
+    )
+    bench.add_argument(
+        "--restart-timeout", type=positive_number, metavar="SECONDS", help="as rnadesign design --restart-timeout"
+    )
     add_verbosity_options(bench)
     _add_folding_options(bench)
     bench.set_defaults(handler=_cmd_benchmark)
@@ -364,9 +379,10 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from .benchmark.datasets import load_dataset
     from .benchmark.runner import BenchmarkSpec, read_results, run_benchmark
     from .benchmark.summary import plot, summarize, table
-    from .files import atomic_write_json
+    from .files import atomic_write_json, output_directory
     from .modes import get_mode
 
+    output_directory(args.out)
     dataset = load_dataset(args.dataset)
     spec = BenchmarkSpec(
         method=args.method,
@@ -376,6 +392,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         seed=args.seed,
         config=args.config,
         folding=_folding_model(args),
+        only=args.only,
+        stall_restart=args.stall_restart,
+        restart_timeout=args.restart_timeout,
     )
     _check_mode_options(args, get_mode(args.method))
     config = _benchmark_config(args.method, args.config)
@@ -386,7 +405,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         dataset=dataset.name,
         method=args.method,
         time_limit=args.time_limit,
-        n_targets=len(dataset.targets),
+        n_targets=len(args.only) if args.only else len(dataset.targets),
         runs=args.runs,
         config=config,
     )
@@ -400,7 +419,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 def _cmd_meta_train(args: argparse.Namespace) -> int:
     from .benchmark.datasets import load_dataset
     from .config import load_agent_config
+    from .files import output_directory
 
+    output_directory(args.out)
     train_set = load_dataset(args.train)
     validation_set = load_dataset(args.validation)
     agent = load_agent_config(args.config)

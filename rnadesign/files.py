@@ -27,6 +27,7 @@ __all__ = [
     "atomic_open",
     "atomic_write_json",
     "atomic_write_text",
+    "output_directory",
     "read_json_lines",
 ]
 
@@ -35,6 +36,22 @@ _log = logging.getLogger(__name__)
 
 class CorruptFileError(RnaDesignError):
     """A file the project wrote is unreadable: not UTF-8, or a line that is not JSON."""
+
+
+def output_directory(path: str | Path) -> Path:
+    """Create ``path`` (and its parents) as a folder for results, or refuse with one clear line.
+
+    Raises:
+        RnaDesignError: ``path`` exists and is not a folder.
+        OSError: it cannot be created (no permission, read-only filesystem, ...); names the path.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RnaDesignError(f"{path}: exists and is not a directory")
+    path.mkdir(parents=True, exist_ok=True)
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise RnaDesignError(f"{path}: directory is not writable")
+    return path
 
 
 @contextlib.contextmanager

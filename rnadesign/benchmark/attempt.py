@@ -34,6 +34,8 @@ def main(argv: list[str]) -> int:
         seed=int(spec["seed"]),
         folding=FoldingModel(**spec.get("folding", {})),
         progress_every=float("inf"),
+        restart_timeout=spec.get("restart_timeout"),
+        **({} if spec.get("stall_restart") is None else {"stall_restart": spec["stall_restart"]}),
     )
 
     def on_best(sequence: str, distance: int, _: float) -> None:

@@ -50,6 +50,12 @@ class BenchmarkSpec:
     config: str | None = None
     """Preset name or JSON file for the design modes (default: the mode's preset)."""
     folding: FoldingModel = DEFAULT_MODEL
+    only: tuple[str, ...] | None = None
+    """Target ids to run (None: all); seeds stay those of the whole dataset."""
+    stall_restart: float | None = None
+    """``DesignSettings.stall_restart`` of the attempts (None: its default)."""
+    restart_timeout: float | None = None
+    """``DesignSettings.restart_timeout`` of the attempts."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -95,6 +101,8 @@ class _Runner:
             "seed": seed,
             "config": self.spec.config,
             "folding": self.spec.folding.to_dict(),
+            "stall_restart": self.spec.stall_restart,
+            "restart_timeout": self.spec.restart_timeout,
             "launch": time.time(),
         }
 
@@ -153,6 +161,9 @@ class _Runner:
             best = message.get("best", best)
             final = message.get("result", final)
         outcome = final or best
+        # When the attempt first reached its final distance (an unsolved one stalled there from then on).
+        work = {"best_at_s": best["time_s"] if best else None}
+        work.update({k: final[k] for k in ("episodes", "restarts", "folds") if final and k in final})
         if timed_out:
             status = f"timeout: killed after {elapsed:.1f}s"
         elif proc.returncode != 0:
@@ -160,7 +171,7 @@ class _Runner:
             status = f"crashed: exit {proc.returncode}: {tail[:300]}"
         else:
             status = None
-        return {**record, **self._judge(target, outcome, elapsed, status)}
+        return {**record, **self._judge(target, outcome, elapsed, status), **work}
 
     def _unsolved(self, target: str, outcome: dict | None, elapsed: float, status: str) -> dict[str, Any]:
         sequence = outcome["sequence"] if outcome else ""
@@ -239,12 +250,17 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
         and r.get("dataset") == dataset.name
         and r.get("time_limit") == spec.time_limit
     }
-    todo = [(i, t, run) for run in range(spec.runs) for i, t in enumerate(dataset.targets) if (t.name, run) not in done]
-    total = len(dataset.targets) * spec.runs
+    if spec.only is not None:
+        unknown = sorted(set(spec.only) - {t.name for t in dataset.targets})
+        if unknown:
+            raise ConfigError(f"{dataset.name} has no target(s) {', '.join(unknown)}")
+    selected = [(i, t) for i, t in enumerate(dataset.targets) if spec.only is None or t.name in spec.only]
+    todo = [(i, t, run) for run in range(spec.runs) for i, t in selected if (t.name, run) not in done]
+    total = len(selected) * spec.runs
     _log.info(
         "%s: %d targets x %d runs, method %s, %gs each, %d in parallel; %d already recorded",
         dataset.name,
-        len(dataset.targets),
+        len(selected),
         spec.runs,
         spec.method,
         spec.time_limit,
@@ -272,4 +288,5 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
         if r.get("method") == spec.method
         and r.get("dataset") == dataset.name
         and r.get("time_limit") == spec.time_limit
+        and (spec.only is None or r.get("target_id") in spec.only)
     ]
