@@ -129,7 +129,8 @@ def test_os_errors_on_user_paths_are_one_line_and_exit_2(args):
 def test_out_naming_a_file_is_one_line(tmp_path):
     (tmp_path / "f").write_text("x")
     proc = run("benchmark", "rfam-taneda", "--time-limit", "1", "--out", str(tmp_path / "f"))
-    assert proc.returncode == 2 and proc.stderr.strip() == f"rnadesign: error: {tmp_path / 'f'}: exists and is not a directory"
+    expected = f"rnadesign: error: {tmp_path / 'f'}: exists and is not a directory"
+    assert proc.returncode == 2 and proc.stderr.strip() == expected
 
 
 def test_help_lists_no_hidden_subcommand():
