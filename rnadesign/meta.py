@@ -2,7 +2,7 @@
 
 ``out/checkpoint.pt`` (policy, optimiser, configuration, progress; written atomically) lets a
 killed run go on with ``resume=True``; ``out/validation.csv`` and TensorBoard event files log
-the periodic validation; ``out/policy.pt`` is the final policy file (see ``policy_file.py``).
+the periodic validation; ``out/policy.safetensors`` is the final policy file (see ``policy_file.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .structure import Structure
 __all__ = ["MetaTrainSettings", "evaluate", "meta_train"]
 
 CHECKPOINT = "checkpoint.pt"
+POLICY = "policy.safetensors"
 CHECKPOINT_FORMAT = "rnadesign-checkpoint-1"
 _log = logging.getLogger(__name__)
 
@@ -289,5 +290,5 @@ def meta_train(
         "validation": final,
         "folding": folding.to_dict(),
     }
-    save_policy(out / "policy.pt", agent, model.policy.state_dict(), card)
+    save_policy(out / POLICY, agent, model.policy.state_dict(), card)
     return card

@@ -1,11 +1,19 @@
-"""The sampling runner (``meta-learna``): designs drawn from a pre-trained policy, no learning."""
+"""The sampling runner (``meta-learna``): designs drawn from a pre-trained policy, no learning.
+
+The policy runs in NumPy (:class:`~rnadesign.numpy_policy.NumpyPolicy`): sampling never imports
+torch or stable-baselines3, whose imports alone (1-1.5 s here) were most of the time a short design
+took. A network NumPy does not implement falls back to the torch policy.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .agent import local_vec_env, sample_episodes, sampling_policy, seed_everything
+import numpy as np
+
 from .config import AgentConfig
+from .env import RnaDesignEnv
+from .numpy_policy import NumpyPolicy
 from .policy_file import PolicyFile
 from .state import DesignRun
 
@@ -14,13 +22,36 @@ __all__ = ["run_sampling"]
 
 def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     """Sample ``settings.sample_batch`` episodes per policy call until the run is done or out of time."""
+    if not NumpyPolicy.supports(agent):
+        _run_sampling_torch(run, agent, policy)
+        return
+    network = NumpyPolicy(agent, policy.state_dict)
+    rng = np.random.default_rng([run.seed, 1])  # the actions' own stream, apart from the run's search
+    envs = [RnaDesignEnv([run.target], agent.env, run.settings.folding) for _ in range(run.settings.sample_batch)]
+    # Env i starts from seed + i, as stable-baselines3's VecEnv.seed(seed) does.
+    observations = np.stack([env.reset(seed=run.seed + i)[0] for i, env in enumerate(envs)])
+    while True:
+        actions = network.sample(observations, rng)
+        for i, (env, action) in enumerate(zip(envs, actions)):
+            observation, _, terminated, _, info = env.step(action)
+            if terminated:
+                run.record_episode(info["sequence"], info["distance"], info["folds"])
+                if run.should_stop():
+                    return
+                observation, _ = env.reset()
+            observations[i] = observation
+
+
+def _run_sampling_torch(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
+    from .agent import local_vec_env, sample_episodes, sampling_policy, seed_everything
+
     seed_everything(run.seed)
     vec_env = local_vec_env([run.target], agent, run.settings.folding, run.settings.sample_batch)
     vec_env.seed(run.seed)
     network = sampling_policy(vec_env, agent, policy.state_dict)
 
     def on_done(_: int, info: dict[str, Any]) -> bool:
-        run.record_episode(info["sequence"], info["distance"], info.get("folds", 1))
+        run.record_episode(info["sequence"], info["distance"], info["folds"])
         return run.should_stop()
 
     sample_episodes(network, vec_env, on_done)

@@ -1,17 +1,17 @@
 """Ship a meta-trained policy as the package default, with a model card written from its metadata.
 
-    python scripts/ship_policy.py RUN_DIR/policy.pt [--notes "how it was trained"]
+    python scripts/ship_policy.py RUN_DIR/policy.safetensors [--notes "how it was trained"]
 
-Copies the file to rnadesign/models/default.pt and writes rnadesign/models/MODEL_CARD.md.
+Writes the policy to rnadesign/models/default.safetensors (either policy file format in, the current
+one out) and writes rnadesign/models/MODEL_CARD.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 
-from rnadesign.policy_file import default_policy_path, load_policy
+from rnadesign.policy_file import default_policy_path, load_policy, save_policy
 
 
 def main() -> None:
@@ -21,10 +21,9 @@ def main() -> None:
     args = parser.parse_args()
     policy = load_policy(args.policy)  # refuses anything that is not a weights-only policy file
     target = default_policy_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.policy, target)
+    save_policy(target, policy.agent, policy.state_dict, policy.card)
     card, validation = policy.card, policy.card.get("validation", {})
-    text = f"""# Model card: rnadesign default policy (`rnadesign/models/default.pt`)
+    text = f"""# Model card: rnadesign default policy (`rnadesign/models/default.safetensors`)
 
 Meta-LEARNA-style policy: PPO meta-trained across many target structures, used by
 `rnadesign design --mode meta-learna` and `--mode meta-learna-adapt`.
@@ -47,7 +46,7 @@ Configuration (`env`, `network`, `ppo`):
 
 {args.notes}
 
-The file holds weights and configuration only and is read with `torch.load(weights_only=True)`.
+The file is a safetensors file: weights and configuration only, no code; reading it needs neither torch nor pickle.
 """
     (target.parent / "MODEL_CARD.md").write_text(text, encoding="utf-8")
     print(f"shipped {args.policy} -> {target}")

@@ -63,7 +63,7 @@ def test_killed_meta_training_resumes_from_its_checkpoint(tmp_path):
     saved = torch.load(checkpoint, weights_only=True)
     assert saved["progress"]["timesteps"] > 0
     before = saved["progress"]["elapsed_s"]
-    assert not (out / "policy.pt").exists()
+    assert not (out / "policy.safetensors").exists()
 
     done = subprocess.run(_meta_cmd(tmp_path, out, before + 4, "--resume"), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -71,7 +71,7 @@ def test_killed_meta_training_resumes_from_its_checkpoint(tmp_path):
     card = json.loads(done.stdout)
     assert card["timesteps"] > saved["progress"]["timesteps"]
     assert card["trained_s"] >= before + 4 - 0.05  # the card rounds to 0.1 s
-    policy = load_policy(out / "policy.pt")
+    policy = load_policy(out / "policy.safetensors")
     assert policy.card["timesteps"] == card["timesteps"]
     assert (out / "validation.csv").read_text().count("\n") >= 2
     assert any((out / "tensorboard").iterdir())
@@ -87,7 +87,7 @@ def test_killed_meta_training_resumes_from_its_checkpoint(tmp_path):
             "--mode",
             "meta-learna",
             "--policy",
-            str(out / "policy.pt"),
+            str(out / "policy.safetensors"),
             "-t",
             "30",
             "-f",
@@ -154,3 +154,36 @@ def test_bad_policy_files(tmp_path):
             DesignSettings(mode="meta-learna", time_limit=5),
             agent=load_policy(default_policy_path()).agent,
         )
+
+
+def test_meta_learna_samples_without_torch_and_the_test_refolds():
+    """The default mode's sampling runs the policy in NumPy: no torch import, reproducible by seed."""
+    code = (
+        "import sys, json; from rnadesign.design import DesignSettings, design; "
+        "r = [design('((((((....))))))...((((....))))', DesignSettings(time_limit=20, seed=7)) for _ in range(2)]; "
+        "print(json.dumps([r[0].sequence, r[1].sequence, r[0].solved, 'torch' in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    first, second, solved, torch_loaded = json.loads(out.stdout)
+    assert solved and first == second and not torch_loaded
+    assert fold(first)[0] == "((((((....))))))...((((....))))"
+
+
+def test_a_policy_file_of_the_first_format_still_loads(tmp_path):
+    """Policy files written before the safetensors format (a torch.save of the same dictionary)."""
+    policy = load_policy(default_policy_path())
+    old = tmp_path / "old.pt"
+    torch.save(
+        {
+            "format": "rnadesign-policy-1",
+            "agent": policy.agent.to_dict(),
+            "card": policy.card,
+            "state_dict": {k: torch.as_tensor(v) for k, v in policy.state_dict.items()},
+        },
+        old,
+    )
+    again = load_policy(old)
+    assert again.agent == policy.agent and again.card == policy.card
+    target = "((((((....))))))"
+    result = design(target, DesignSettings(mode="meta-learna", time_limit=20, seed=1, policy=old))
+    assert result.solved and fold(result.sequence)[0] == target
