@@ -303,6 +303,8 @@ def _print_design(result, fmt: str) -> None:
             "unique_mfe",
             "mode",
             "episodes",
+            "folds",
+            "restarts",
             "solutions",
             "vienna_version",
         )
