@@ -17,6 +17,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
+from .clock import Deadline
 from .config import AgentConfig
 from .env import RnaDesignEnv
 from .folding import FoldingModel
@@ -33,20 +34,28 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def local_vec_env(targets: list[Structure], agent: AgentConfig, folding: FoldingModel, n_envs: int) -> DummyVecEnv:
-    """``n_envs`` environments over ``targets``, stepped in this process."""
-    return DummyVecEnv([functools.partial(RnaDesignEnv, targets, agent.env, folding)] * n_envs)
+def local_vec_env(
+    targets: list[Structure], agent: AgentConfig, folding: FoldingModel, n_envs: int, deadline: Deadline | None = None
+) -> DummyVecEnv:
+    """``n_envs`` environments over ``targets``, stepped in this process, folding within ``deadline``."""
+    return DummyVecEnv([functools.partial(RnaDesignEnv, targets, agent.env, folding, deadline=deadline)] * n_envs)
 
 
 def make_ppo(
-    targets: list[Structure], agent: AgentConfig, folding: FoldingModel, seed: int, vec_env: VecEnv | None = None
+    targets: list[Structure],
+    agent: AgentConfig,
+    folding: FoldingModel,
+    seed: int,
+    vec_env: VecEnv | None = None,
+    deadline: Deadline | None = None,
 ) -> PPO:
     """A PPO learner on ``targets`` with the configured network, on the CPU.
 
-    ``vec_env`` replaces the default (``agent.ppo.n_envs`` environments in this process).
+    ``vec_env`` replaces the default (``agent.ppo.n_envs`` environments in this process, folding
+    within ``deadline``).
     """
     if vec_env is None:
-        vec_env = local_vec_env(targets, agent, folding, agent.ppo.n_envs)
+        vec_env = local_vec_env(targets, agent, folding, agent.ppo.n_envs, deadline)
     mean_decisions = float(np.mean([t.n_decisions for t in targets]))
     n_steps, minibatch = agent.ppo.rollout_sizes(mean_decisions, vec_env.num_envs)
     return PPO(

@@ -2,32 +2,59 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
-import time
 
 from .state import DesignRun
 
 __all__ = ["run_rnainverse"]
 
 
+def _inverse_fold(connection, start: str, target: str, seed: int) -> None:
+    import RNA
+
+    RNA.init_rand(seed % 2**32)
+    sequence, _ = RNA.inverse_fold(start, target)
+    connection.send(sequence)
+    connection.close()
+
+
+def _inverse_fold_within(start: str, target: str, seed: int, seconds: float) -> str | None:
+    """One RNAinverse call in a forked child, killed after ``seconds`` (one call cannot be interrupted,
+    and on long targets it runs for minutes). None when it did not finish in time."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_inverse_fold, args=(sender, start, target, seed), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        return receiver.recv() if receiver.poll(max(seconds, 0.0)) else None
+    except EOFError:  # the child died (e.g. out of memory): no design from this start
+        return None
+    finally:
+        child.kill()
+        child.join()
+        receiver.close()
+
+
 def run_rnainverse(run: DesignRun, agent: None = None, policy: None = None) -> None:
     """ViennaRNA's inverse folding (RNAinverse) from random starts, restarted until solved or out of time.
 
     RNAinverse itself uses ViennaRNA's default energy model; its designs are judged (folded) with
-    ``settings.folding``. One RNAinverse call cannot be interrupted, so on long targets a call that
-    starts before the deadline may end after it.
+    ``settings.folding``. Each call runs in a child process that is stopped when the time is up.
     """
-    import RNA
+    from .folding import hamming
 
-    from .folding import fold, hamming
-
-    RNA.init_rand(run.seed % 2**32)
     rng = random.Random(run.seed)
     target = run.target.dot_bracket
-    while not run.done and time.perf_counter() < run.deadline:
+    clock = run.clock
+    while not run.should_stop():
         start = "".join(rng.choice("ACGU") for _ in target)
-        sequence, _ = RNA.inverse_fold(start, target)
-        distance = hamming(fold(sequence, run.settings.folding)[0], target)
-        run.folds += 1
+        budget = clock.left() - (1 + clock.reserve_folds) * clock.fold_s  # room to judge what it returns
+        sequence = _inverse_fold_within(start, target, rng.randrange(2**32), budget)
         run.episodes += 1
+        if sequence is None or not clock.fits_fold():
+            continue
+        distance = hamming(clock.fold(sequence, run.settings.folding)[0], target)
+        run.folds += 1
         run.record(sequence, distance)

@@ -19,7 +19,7 @@ from .console import (
     positive_number,
     run_command,
 )
-from .errors import ConfigError
+from .errors import ConfigError, RnaDesignError
 from .structure import InvalidStructureError, InvalidTargetFileError, Structure, Target, read_targets
 
 PROG = "rnadesign"
@@ -353,7 +353,12 @@ def _cmd_design(args: argparse.Namespace) -> int:
             policy=args.policy,
         )
         _log.info("[%s] designing %d nt, mode %s, %gs budget", target.name, len(structure), args.mode, args.time_limit)
-        result = design(structure, settings, agent, name=target.name)
+        try:
+            result = design(structure, settings, agent, name=target.name)
+        except RnaDesignError as err:  # e.g. a budget too small for this target: the others still run
+            _log.error("%s", err)
+            bad += 1
+            continue
         verdict = "solved" if result.solved else f"not solved (best distance {result.distance})"
         _log.info("[%s] %s in %.1fs, seed %d", target.name, verdict, result.time_s, result.seed)
         _print_design(result, args.format)

@@ -7,6 +7,7 @@ runner, before it is reported.
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, RnaDesignError
 from .folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
 from .modes import DEFAULT_MODE, MODES, get_mode
 from .state import DesignRun, OnBest
@@ -23,7 +24,13 @@ from .structure import Structure, parse_structure
 if TYPE_CHECKING:
     from .config import AgentConfig
 
-__all__ = ["MODES", "Design", "DesignSettings", "design"]
+__all__ = ["MODES", "BudgetTooSmallError", "Design", "DesignSettings", "design"]
+
+_log = logging.getLogger("rnadesign.design")
+
+
+class BudgetTooSmallError(RnaDesignError):
+    """The time limit cannot fit even one fold of the target and the check of its result."""
 
 
 @dataclass(frozen=True)
@@ -89,8 +96,9 @@ class Design:
     """Seconds until the last requested solution was found, or the whole time spent."""
     seed: int
     mode: str
-    unique_mfe: bool = False
-    """``target`` is the only structure at the MFE of ``sequence``."""
+    unique_mfe: bool | None = False
+    """``target`` is the only structure at the MFE of ``sequence`` (None: a solution the time limit left
+    no time to check)."""
     episodes: int = 0
     restarts: int = 0
     folds: int = 0
@@ -137,11 +145,37 @@ def design(
     if not 0 <= seed < 2**63:
         raise ConfigError(f"seed must be in [0, 2**63), got {seed}")
     run = DesignRun(structure, settings, seed, name=name, on_best=on_best)
+    _check_budget(run)
     resolved_agent, policy = mode.resolve(agent, settings.policy)
     random.seed(seed)  # runners that use torch seed it too (agent.seed_everything)
     np.random.seed(seed % 2**32)
     mode.load_runner()(run, resolved_agent, policy)
     return _result(run)
+
+
+#: Folds' worth of time a design needs at the least: one episode's fold and the final refold.
+_MIN_FOLDS = 2
+#: The unique-MFE check of a solution costs about this many folds (measured: 2.6-4x one fold).
+_UNIQUE_CHECK_FOLDS = 3
+
+
+def _check_budget(run: DesignRun) -> None:
+    """Refuse, before any work, a budget in which not even one design can be folded and checked."""
+    fold_s = run.clock.fold_s
+    if _MIN_FOLDS * fold_s > run.settings.time_limit:
+        raise BudgetTooSmallError(
+            f"{run.name}: one fold of this {len(run.target)}-nt target takes about {fold_s:.1f}s here "
+            f"(folding time grows as N^2-N^3), so a {run.settings.time_limit:g}s time limit "
+            f"leaves no time to design and check even one sequence; give at least {_MIN_FOLDS * fold_s:.0f}s "
+            "(and far more to search)"
+        )
+    if 10 * _MIN_FOLDS * fold_s > run.settings.time_limit:
+        _log.warning(
+            "%s: one fold takes about %.1fs here: a %gs time limit leaves room for only a few designs",
+            run.name,
+            fold_s,
+            run.settings.time_limit,
+        )
 
 
 def _result(run: DesignRun) -> Design:
@@ -159,14 +193,17 @@ def _result(run: DesignRun) -> Design:
     }
     if not sequence:  # not even one design finished within the budget
         return Design(sequence="", structure="", distance=len(structure), solved=False, time_s=elapsed, **common)
-    check = check_design(sequence, structure, settings.folding, unique=True)
+    unique = not run.solutions or run.clock.fits(_UNIQUE_CHECK_FOLDS * run.clock.fold_s)
+    check = check_design(sequence, structure, settings.folding, unique=unique)
+    if not unique:
+        _log.warning("[%s] no time left to check that the solution is the unique MFE structure", run.name)
     return Design(
         sequence=sequence,
         structure=check.structure,
         distance=check.distance,
         solved=check.solved,
         time_s=run.solved_at if run.solved_at is not None else elapsed,
-        unique_mfe=bool(check.unique),
+        unique_mfe=check.unique if check.unique is None else bool(check.unique),
         solutions=list(run.solutions),
         **common,
     )

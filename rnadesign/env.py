@@ -12,6 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ._registration import ENV_ID, register_envs
+from .clock import Deadline
 from .config import EnvConfig
 from .folding import DEFAULT_MODEL, FoldingModel, fold, hamming
 from .structure import Structure, parse_structure
@@ -44,12 +45,17 @@ class LocalImprovement:
 
 
 def local_improvement(
-    sequence: str, structure: str, target: str, model: FoldingModel = DEFAULT_MODEL
+    sequence: str,
+    structure: str,
+    target: str,
+    model: FoldingModel = DEFAULT_MODEL,
+    deadline: Deadline | None = None,
 ) -> LocalImprovement:
     """Try every nucleotide assignment of the sites where ``structure`` misses ``target``.
 
     LEARNA's step, with its bug fixed: the best sequence found is returned with its distance,
-    so the caller keeps the improved design. Stops at the first assignment that solves the target.
+    so the caller keeps the improved design. Stops at the first assignment that solves the target,
+    and before a fold that would not fit before ``deadline``.
     """
     sites = [i for i, (a, b) in enumerate(zip(structure, target)) if a != b]
     best = LocalImprovement(sequence, structure, hamming(structure, target), 0)
@@ -59,10 +65,12 @@ def local_improvement(
     for assignment in itertools.product("ACGU", repeat=len(sites)):
         if assignment == original:
             continue
+        if deadline is not None and not deadline.fits_fold():
+            break
         for site, nucleotide in zip(sites, assignment):
             letters[site] = nucleotide
         candidate = "".join(letters)
-        folded, _ = fold(candidate, model)
+        folded, _ = deadline.fold(candidate, model) if deadline is not None else fold(candidate, model)
         folds += 1
         distance = hamming(folded, target)
         if distance < best.distance:
@@ -102,11 +110,13 @@ class RnaDesignEnv(gym.Env):
 
     ## Episode End
     Terminates after the last decision (L minus the number of pairs steps). Never truncates.
+    With a ``deadline`` that leaves no room for the final fold, the episode ends unfolded:
+    reward 0, ``folded`` False (the run that set the deadline is over; nothing is learned from it).
 
     ## Information
     Every step: ``target_index``. At the end also ``sequence`` (the design, improved if the local
     step helped), ``structure`` (its MFE structure), ``distance``, ``solved`` (d == 0),
-    ``distance_before_improvement`` and ``folds`` (ViennaRNA folds spent on the episode).
+    ``distance_before_improvement``, ``folds`` (ViennaRNA folds spent on the episode) and ``folded``.
 
     ## Starting State
     The window centred on site 0 of a target. With several targets, each reset takes the next one
@@ -117,6 +127,8 @@ class RnaDesignEnv(gym.Env):
     - ``config``: an :class:`~rnadesign.config.EnvConfig` (or a dict of its fields).
     - ``folding``: a :class:`~rnadesign.folding.FoldingModel`; ViennaRNA defaults otherwise.
     - ``render_mode``: None or ``"ansi"``.
+    - ``deadline``: a :class:`~rnadesign.clock.Deadline` every fold of the episode must fit before
+      (a design run shares its own with its environments); None: no limit.
 
     ```python
     import gymnasium as gym
@@ -133,6 +145,7 @@ class RnaDesignEnv(gym.Env):
         config: EnvConfig | dict[str, Any] | None = None,
         folding: FoldingModel | None = None,
         render_mode: str | None = None,
+        deadline: Deadline | None = None,
     ):
         if isinstance(targets, (str, Structure)):
             targets = [targets]
@@ -147,6 +160,7 @@ class RnaDesignEnv(gym.Env):
             config = EnvConfig(**config)
         self.config = config
         self.folding = folding or DEFAULT_MODEL
+        self.deadline = deadline
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}")
         self.render_mode = render_mode
@@ -248,16 +262,30 @@ class RnaDesignEnv(gym.Env):
     def _finish(self, info: dict[str, Any]) -> float:
         target = self.target.dot_bracket
         sequence = "".join(self._letters)
-        structure, _ = fold(sequence, self.folding)
+        if self.deadline is not None and not self.deadline.fits_fold():
+            info.update(
+                sequence=sequence,
+                structure="",
+                distance=len(target),
+                solved=False,
+                folds=0,
+                folded=False,
+                distance_before_improvement=len(target),
+            )
+            return 0.0
+        clock = self.deadline
+        structure, _ = clock.fold(sequence, self.folding) if clock is not None else fold(sequence, self.folding)
         distance = hamming(structure, target)
         info["distance_before_improvement"] = distance
         folds = 1
         if 0 < distance < self.config.mutation_threshold:
-            improved = local_improvement(sequence, structure, target, self.folding)
+            improved = local_improvement(sequence, structure, target, self.folding, self.deadline)
             sequence, structure, distance = improved.sequence, improved.structure, improved.distance
             folds += improved.folds
             self._letters = list(sequence)
-        info.update(sequence=sequence, structure=structure, distance=distance, solved=distance == 0, folds=folds)
+        info.update(
+            sequence=sequence, structure=structure, distance=distance, solved=distance == 0, folds=folds, folded=True
+        )
         return float((1.0 - distance / len(target)) ** self.config.reward_exponent)
 
     def render(self):

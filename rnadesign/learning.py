@@ -60,7 +60,7 @@ class DesignCallback(BaseCallback):
     def _on_step(self) -> bool:
         for done, info in zip(self.locals["dones"], self.locals["infos"]):
             if done:
-                self.run.record_episode(info["sequence"], info["distance"], info.get("folds", 1))
+                self.run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
                 if info["distance"] < self.agent_best:
                     self.agent_best, self.agent_best_at = info["distance"], time.perf_counter()
         if not self.check():
@@ -69,7 +69,7 @@ class DesignCallback(BaseCallback):
             return True
         if self._rollout_end is None:  # no update measured yet: time a minibatch's gradient instead
             self.update_s = estimate_update_s(self.model)
-        return time.perf_counter() + self.update_s <= self.stop_at
+        return time.perf_counter() + self.update_s <= self.stop_at and self.run.clock.fits(self.update_s)
 
     def check(self) -> bool:
         """False once the run is done, out of time, or (with ``stall``) this agent has stalled."""
@@ -113,17 +113,17 @@ def run_learning(run: DesignRun, agent: AgentConfig, policy: PolicyFile | None =
     initial_state = None
     if policy is not None:
         initial_state = {k: torch.as_tensor(v) for k, v in policy.state_dict.items()}
-    while not run.done and time.perf_counter() < run.deadline:
+    while not run.should_stop():
         stop_at = run.deadline
         if settings.restart_timeout is not None:
             stop_at = min(run.deadline, max(run.last_solution, time.perf_counter()) + settings.restart_timeout)
-        model = make_ppo([run.target], agent, settings.folding, run.seed + run.restarts)
+        model = make_ppo([run.target], agent, settings.folding, run.seed + run.restarts, deadline=run.clock)
         if initial_state is not None:
             model.policy.load_state_dict(initial_state)
         callback = DesignCallback(run, stop_at, stall)
         model.learn(total_timesteps=10**12, callback=callback)
-        if run.done or time.perf_counter() + callback.update_s >= run.deadline:
-            break  # solved, or out of time (including the time an update would have taken)
+        if run.done or not run.clock.fits(callback.update_s + run.clock.fold_s):
+            break  # solved, or out of time (an update and one more episode's fold would not fit)
         run.restarts += 1
         if callback.stalled:
             _log.info(

@@ -27,7 +27,10 @@ def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None
         return
     network = NumpyPolicy(agent, policy.state_dict)
     rng = np.random.default_rng([run.seed, 1])  # the actions' own stream, apart from the run's search
-    envs = [RnaDesignEnv([run.target], agent.env, run.settings.folding) for _ in range(run.settings.sample_batch)]
+    envs = [
+        RnaDesignEnv([run.target], agent.env, run.settings.folding, deadline=run.clock)
+        for _ in range(run.settings.sample_batch)
+    ]
     # Env i starts from seed + i, as stable-baselines3's VecEnv.seed(seed) does.
     observations = np.stack([env.reset(seed=run.seed + i)[0] for i, env in enumerate(envs)])
     while True:
@@ -35,7 +38,7 @@ def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None
         for i, (env, action) in enumerate(zip(envs, actions)):
             observation, _, terminated, _, info = env.step(action)
             if terminated:
-                run.record_episode(info["sequence"], info["distance"], info["folds"])
+                run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
                 if run.should_stop():
                     return
                 observation, _ = env.reset()
@@ -46,12 +49,12 @@ def _run_sampling_torch(run: DesignRun, agent: AgentConfig, policy: PolicyFile) 
     from .agent import local_vec_env, sample_episodes, sampling_policy, seed_everything
 
     seed_everything(run.seed)
-    vec_env = local_vec_env([run.target], agent, run.settings.folding, run.settings.sample_batch)
+    vec_env = local_vec_env([run.target], agent, run.settings.folding, run.settings.sample_batch, run.clock)
     vec_env.seed(run.seed)
     network = sampling_policy(vec_env, agent, policy.state_dict)
 
     def on_done(_: int, info: dict[str, Any]) -> bool:
-        run.record_episode(info["sequence"], info["distance"], info["folds"])
+        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
         return run.should_stop()
 
     sample_episodes(network, vec_env, on_done)

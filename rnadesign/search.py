@@ -10,12 +10,12 @@ never breaks a pair the target wants.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from .folding import DEFAULT_MODEL, FoldingModel, fold, hamming
+from .clock import Deadline
+from .folding import DEFAULT_MODEL, FoldingModel, hamming
 from .structure import Structure
 
 __all__ = ["WalkResult", "adaptive_walk"]
@@ -40,7 +40,7 @@ def adaptive_walk(
     rng: np.random.Generator,
     *,
     max_folds: int,
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
     model: FoldingModel = DEFAULT_MODEL,
 ) -> WalkResult:
     """Mutate mismatched sites of ``sequence`` while the distance to ``target`` does not grow.
@@ -50,7 +50,7 @@ def adaptive_walk(
         target: the target structure.
         rng: source of randomness (pass the design's seeded generator for reproducibility).
         max_folds: budget of ViennaRNA folds.
-        deadline: optional ``time.perf_counter()`` value to stop at.
+        deadline: stop before a fold that would not fit before it (None: ``max_folds`` alone).
         model: energy model.
 
     Returns:
@@ -58,10 +58,11 @@ def adaptive_walk(
     """
     dot_bracket = target.dot_bracket
     letters = list(sequence)
-    structure, _ = fold(sequence, model)
+    clock = deadline if deadline is not None else Deadline(None)
+    structure, _ = clock.fold(sequence, model)
     distance = hamming(structure, dot_bracket)
     folds = 0
-    while distance > 0 and folds < max_folds and (deadline is None or time.perf_counter() < deadline):
+    while distance > 0 and folds < max_folds and clock.fits_fold():
         mismatched = [i for i, (a, b) in enumerate(zip(structure, dot_bracket)) if a != b]
         site = int(mismatched[rng.integers(len(mismatched))])
         if rng.random() < 0.5:  # a neighbour instead
@@ -79,7 +80,7 @@ def adaptive_walk(
             if pair == letters[i] + letters[j]:
                 continue
             candidate[i], candidate[j] = pair
-        new_structure, _ = fold("".join(candidate), model)
+        new_structure, _ = clock.fold("".join(candidate), model)
         folds += 1
         new_distance = hamming(new_structure, dot_bracket)
         if new_distance <= distance:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .folding import check_design
+from .clock import Deadline
+from .folding import check_design, estimate_fold_seconds
 from .search import adaptive_walk
 from .structure import Structure
 
@@ -51,7 +52,10 @@ class DesignRun:
         self.on_best = on_best
         self.start = time.perf_counter() if start is None else start
         self.deadline = self.start + settings.time_limit
-        """``time.perf_counter()`` value at which the run must stop."""
+        """``time.perf_counter()`` value by which the run must have returned its result."""
+        self.clock = Deadline(self.deadline, estimate_fold_seconds(len(target), settings.folding))
+        """Shared with everything that folds for this run: one more fold is started only if it (and the
+        final check of the best design) still fits before the deadline."""
         self.rng = np.random.default_rng(seed)
         """The run's generator: every random choice outside the agent draws from it."""
         self.best_distance = len(target) + 1
@@ -83,7 +87,7 @@ class DesignRun:
         return self.deadline - time.perf_counter()
 
     def should_stop(self, stop_at: float | None = None) -> bool:
-        """Done, or past ``stop_at`` (default: the deadline); reports progress when due."""
+        """Done, past ``stop_at``, or no time left for another fold; reports progress when due."""
         now = time.perf_counter()
         if now >= self._next_report:
             self._next_report = now + self.settings.progress_every
@@ -96,30 +100,33 @@ class DesignRun:
                 len(self.solutions),
                 self.settings.num_solutions,
             )
-        return self.done or now >= (self.deadline if stop_at is None else stop_at)
+        return self.done or (stop_at is not None and now >= stop_at) or not self.clock.fits_fold()
 
     # -- recording designs ----------------------------------------------------------------------
-    def record_episode(self, sequence: str, distance: int, folds: int = 1) -> None:
+    def record_episode(self, sequence: str, distance: int, folds: int = 1, folded: bool = True) -> None:
         """Record a design the policy produced; refine it by local search if it is among the policy's best.
 
-        The walk gets at most ``settings.refine_share`` of the time elapsed so far.
+        The walk gets at most ``settings.refine_share`` of the time elapsed so far. An episode the
+        environment ended unfolded (no time left for its fold) counts as an episode and nothing more.
         """
         self.episodes += 1
         self.folds += folds
+        if not folded:
+            return
         self.record(sequence, distance)
         if distance == 0 or distance > self.best_policy_distance:
             return
         self.best_policy_distance = distance
         now = time.perf_counter()
         share = self.settings.refine_share
-        if self.done or share == 0 or self.refine_time > share * (now - self.start):
+        if self.done or share == 0 or self.refine_time > share * (now - self.start) or not self.clock.fits_fold():
             return
         walk = adaptive_walk(
             sequence,
             self.target,
             self.rng,
             max_folds=len(self.target),
-            deadline=self.deadline,
+            deadline=self.clock,
             model=self.settings.folding,
         )
         self.refine_time += time.perf_counter() - now
