@@ -8,8 +8,10 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from .console import (
+    ArgumentParser,
     EXIT_OK,
     EXIT_USAGE,
     add_verbosity_options,
@@ -19,6 +21,8 @@ from .console import (
     positive_number,
     run_command,
 )
+from .console import SEED_LIMIT
+from .console import seed as seed_type
 from .errors import ConfigError, RnaDesignError
 from .structure import InvalidStructureError, InvalidTargetFileError, Structure, Target, read_targets
 
@@ -49,7 +53,7 @@ def _folding_model(args: argparse.Namespace):
 def build_parser() -> argparse.ArgumentParser:
     from .modes import DEFAULT_MODE, MODES
 
-    parser = argparse.ArgumentParser(prog=PROG, description="Design RNA sequences that fold into a target structure.")
+    parser = ArgumentParser(prog=PROG, description="Design RNA sequences that fold into a target structure.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -113,7 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="--mode learna: restart from a fresh agent when its own designs have not improved for this "
         "long and stay worse than the best found by local search (default: 20; 0 turns it off)",
     )
-    design.add_argument("-s", "--seed", type=int, help="random seed (default: drawn at random and reported)")
+    design.add_argument(
+        "-s",
+        "--seed",
+        type=seed_type,
+        help="random seed, 0 to 2**31-1; target i of a file gets seed+i (default: drawn at random and reported)",
+    )
     design.add_argument(
         "-f",
         "--format",
@@ -153,8 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=positive_int, default=1, help="attempts per target (default: 1)")
     bench.add_argument("-j", "--jobs", type=positive_int, default=1, help="attempts in parallel (default: 1)")
     bench.add_argument("-o", "--out", required=True, metavar="DIR", help="results folder")
-    bench.add_argument("-s", "--seed", type=int, default=0, help="base seed (default: 0)")
+    bench.add_argument("-s", "--seed", type=seed_type, default=0, help="base seed (default: 0)")
     bench.add_argument("--config", metavar="PRESET_OR_JSON", help="agent configuration for --method learna")
+    bench.add_argument(
+        "--policy", metavar="FILE", help="pre-trained policy for the meta modes (default: the shipped one)"
+    )
     bench.add_argument(
         "--only",
         metavar="ID,ID,...",
@@ -199,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="agent configuration (default: meta-learna, the paper's)",
     )
     meta.add_argument("--resume", action="store_true", help="go on from DIR/checkpoint.pt")
-    meta.add_argument("-s", "--seed", type=int, default=0)
+    meta.add_argument("-s", "--seed", type=seed_type, default=0)
     meta.add_argument("--max-train", type=positive_int, metavar="N", help="use only the first N training targets")
     meta.add_argument("--checkpoint-every", type=positive_number, default=300.0, metavar="SECONDS")
     meta.add_argument("--validate-every", type=positive_number, default=600.0, metavar="SECONDS")
@@ -213,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_compare_parser() -> argparse.ArgumentParser:
     """``rnadesign benchmark compare DIR...`` (parsed apart: argparse cannot hide a subcommand)."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=f"{PROG} benchmark compare",
         description="Print one Markdown table of the summaries in several benchmark result folders.",
     )
@@ -341,7 +353,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
 
     _limit_threads(args.threads)
     for index, (target, structure) in enumerate(good):
-        seed = None if args.seed is None else args.seed + index
+        seed = None if args.seed is None else (args.seed + index) % SEED_LIMIT
         settings = DesignSettings(
             mode=args.mode,
             time_limit=args.time_limit,
@@ -365,26 +377,24 @@ def _cmd_design(args: argparse.Namespace) -> int:
     return EXIT_USAGE if bad else EXIT_OK
 
 
-def _benchmark_config(method: str, config: str | None) -> dict:
+def _benchmark_config(method: str, config: str | None, policy: str | None) -> dict:
     """What the summary records about the method's agent: the configuration, or the policy file and its card."""
     from .modes import get_mode
 
-    mode = get_mode(method)
-    agent, policy = mode.resolve(config)
-    if policy is not None:
+    agent, policy_file = get_mode(method).resolve(config, policy)
+    if policy_file is not None:
         from .policy_file import default_policy_path
 
-        return {"policy": str(default_policy_path()), "agent": policy.agent.to_dict(), "card": policy.card}
+        path = str(Path(policy).resolve()) if policy else str(default_policy_path())
+        return {"policy": path, "agent": policy_file.agent.to_dict(), "card": policy_file.card}
     if agent is not None:
         return agent.to_dict()
     return {"method": method}
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .benchmark.datasets import load_dataset
-    from .benchmark.runner import BenchmarkSpec, read_results, run_benchmark
+    from .benchmark.runner import BenchmarkSpec, read_results, run_benchmark, series_id
     from .benchmark.summary import plot, summarize, table
     from .files import atomic_write_json, output_directory
     from .modes import get_mode
@@ -402,11 +412,13 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         only=args.only,
         stall_restart=args.stall_restart,
         restart_timeout=args.restart_timeout,
+        policy=args.policy,
     )
     _check_mode_options(args, get_mode(args.method))
-    config = _benchmark_config(args.method, args.config)
+    config = _benchmark_config(args.method, args.config, args.policy)
     out = Path(args.out)
     records = run_benchmark(dataset, spec, out)
+    series = spec.series()
     summary = summarize(
         records,
         dataset=dataset.name,
@@ -416,8 +428,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         runs=args.runs,
         config=config,
     )
+    summary["series"] = {"id": series_id(series), **series}
     atomic_write_json(out / "summary.json", summary)
-    atomic_write_json(out / f"summary-{args.method}-{args.time_limit:g}s.json", summary)
+    atomic_write_json(out / f"summary-{args.method}-{args.time_limit:g}s-{series_id(series)}.json", summary)
     plot(out, read_results(out), dataset=dataset.name, n_targets=len(dataset.targets))
     print(table(summary), flush=True)
     return EXIT_OK

@@ -31,6 +31,26 @@ def _check_range(name: str, value: float, low: float, high: float) -> None:
         raise ConfigError(f"{name} must be in [{low}, {high}], got {value!r}")
 
 
+#: Field annotation -> accepted Python types (annotations are strings under ``from __future__``).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+
+
+def _check_types(obj: Any) -> None:
+    """Refuse a value of the wrong type (a float state_radius, a string learning rate) with its field's name;
+    an int where a float is expected becomes that float."""
+    for f in fields(obj):
+        accepted = _FIELD_TYPES.get(str(f.type))
+        if accepted is None:
+            continue
+        value = getattr(obj, f.name)
+        numeric = f.type in ("int", "float")
+        if not isinstance(value, accepted) or (numeric and isinstance(value, bool)):
+            kind = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}[f.type]
+            raise ConfigError(f"{f.name} must be {kind}, got {value!r}")
+        if f.type == "float" and isinstance(value, int):
+            object.__setattr__(obj, f.name, float(value))
+
+
 def _from_dict(cls, data: dict[str, Any], where: str):
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
@@ -38,7 +58,10 @@ def _from_dict(cls, data: dict[str, Any], where: str):
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return cls(**data)
+    try:
+        return cls(**data)
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,7 @@ class EnvConfig:
     """Add a second state channel with the nucleotides already placed in the window (not in the paper)."""
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _check_range("state_radius", self.state_radius, 0, 512)
         _check_range("reward_exponent", self.reward_exponent, 0.01, 100)
         _check_range("mutation_threshold", self.mutation_threshold, 0, 8)
@@ -89,6 +113,7 @@ class NetworkConfig:
     """Units of each dense layer."""
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _check_range("embedding_size", self.embedding_size, 0, 4)
         _check_range("conv_radius1", self.conv_radius1, 0, 8)
         _check_range("conv_radius2", self.conv_radius2, 0, 4)
@@ -133,6 +158,7 @@ class PPOConfig:
     """Environments stepped together (one process; batches the policy's forward pass)."""
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _check_range("learning_rate", self.learning_rate, 1e-7, 1e-1)
         _check_range("batch_size", self.batch_size, 1, 4096)
         _check_range("n_minibatches", self.n_minibatches, 1, 256)

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from .errors import RnaDesignError
 
 __all__ = [
+    "ArgumentParser",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -31,6 +34,7 @@ __all__ = [
     "positive_int",
     "positive_number",
     "run_command",
+    "seed",
 ]
 
 EXIT_OK = 0
@@ -38,14 +42,39 @@ EXIT_USAGE = 2  # bad input or arguments, as argparse uses
 EXIT_INTERRUPTED = 130
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (and a pointer to ``--help``) instead of the usage text."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 # --- argparse types --------------------------------------------------------------------------
+
+
+#: Seeds a user may give: every generator the project seeds (NumPy's legacy one among them) takes them,
+#: and seeds derived from one (per target, per restart) wrap around within the range.
+SEED_LIMIT = 2**31
 
 
 def _number(value: str) -> float:
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {value}")
+    return number
+
+
+def seed(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if not 0 <= number < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**31 - 1], got {value}")
+    return number
 
 
 def positive_number(value: str) -> float:
@@ -162,7 +191,11 @@ def configure_logging(prog: str, *, quiet: bool = False, verbose: int = 0, times
     root.setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
     for name in ("rnadesign", "autorl"):
         logging.getLogger(name).setLevel(level)
-    logging.captureWarnings(True)  # library warnings become "PROG: warning: ..." lines
+    warnings.showwarning = _show_warning  # library warnings become "PROG: warning: ..." lines
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    logging.getLogger("rnadesign.warnings").warning("%s", message)
 
 
 # --- the error boundary ----------------------------------------------------------------------

@@ -75,6 +75,8 @@ class DesignSettings:
             raise ConfigError(f"stall_restart must be 0 (off) or positive, got {self.stall_restart}")
         if not 0 <= self.refine_share < 1:
             raise ConfigError(f"refine_share must be in [0, 1), got {self.refine_share}")
+        if self.seed is not None and not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
+            raise ConfigError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         if self.sample_batch < 1:
             raise ConfigError(f"sample_batch must be at least 1, got {self.sample_batch}")
 
@@ -142,8 +144,6 @@ def design(
     structure = target if isinstance(target, Structure) else parse_structure(target)
     mode = get_mode(settings.mode)
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
-    if not 0 <= seed < 2**63:
-        raise ConfigError(f"seed must be in [0, 2**63), got {seed}")
     run = DesignRun(structure, settings, seed, name=name, on_best=on_best)
     _check_budget(run)
     resolved_agent, policy = mode.resolve(agent, settings.policy)

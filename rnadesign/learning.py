@@ -18,7 +18,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from .agent import make_ppo, seed_everything
 from .config import AgentConfig
 from .modes import get_mode
-from .policy_file import PolicyFile
+from .policy_file import PolicyFile, PolicyFileError
 from .state import DesignRun
 
 __all__ = ["DesignCallback", "estimate_update_s", "run_learning"]
@@ -117,9 +117,13 @@ def run_learning(run: DesignRun, agent: AgentConfig, policy: PolicyFile | None =
         stop_at = run.deadline
         if settings.restart_timeout is not None:
             stop_at = min(run.deadline, max(run.last_solution, time.perf_counter()) + settings.restart_timeout)
-        model = make_ppo([run.target], agent, settings.folding, run.seed + run.restarts, deadline=run.clock)
+        model = make_ppo([run.target], agent, settings.folding, (run.seed + run.restarts) % 2**32, deadline=run.clock)
         if initial_state is not None:
-            model.policy.load_state_dict(initial_state)
+            try:
+                model.policy.load_state_dict(initial_state)
+            except RuntimeError as err:  # missing or misshapen tensors: the file's weights are another network's
+                reason = str(err).strip().splitlines()[0][:300]
+                raise PolicyFileError(f"the policy file's weights do not fit its network: {reason}") from None
         callback = DesignCallback(run, stop_at, stall)
         model.learn(total_timesteps=10**12, callback=callback)
         if run.done or not run.clock.fits(callback.update_s + run.clock.fold_s):

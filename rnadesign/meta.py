@@ -60,6 +60,8 @@ class MetaTrainSettings:
             raise ConfigError(f"time budget must be positive, got {self.time_budget}")
         if self.workers < 1:
             raise ConfigError(f"workers must be at least 1, got {self.workers}")
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"seed must be in [0, 2**32), got {self.seed}")
         if self.validation_episodes < 1:
             raise ConfigError("validation_episodes must be at least 1")
 
@@ -254,7 +256,7 @@ def meta_train(
     else:
         vec_env = DummyVecEnv([make_env])
     # A resumed run draws new episodes: reseed the envs with the progress so far.
-    model = make_ppo(train, agent, folding, settings.seed + int(state.get("timesteps", 0)), vec_env=vec_env)
+    model = make_ppo(train, agent, folding, (settings.seed + int(state.get("timesteps", 0))) % 2**32, vec_env=vec_env)
     if checkpoint is not None:
         model.policy.load_state_dict(checkpoint["policy"])
         model.policy.optimizer.load_state_dict(checkpoint["optimizer"])

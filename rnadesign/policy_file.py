@@ -151,5 +151,19 @@ def load_policy(path: str | Path) -> PolicyFile:
         agent = AgentConfig.from_dict(agent_data, name=agent_data.get("name", path.name))
     except (AttributeError, KeyError, TypeError, ValueError) as err:
         raise PolicyFileError(f"{path}: bad configuration in policy file: {err}") from None
+    _check_weights(path, agent, state_dict)
     card = payload.get("card", {})
     return PolicyFile(agent, dict(state_dict), dict(card) if isinstance(card, dict) else {})
+
+
+def _check_weights(path: Path, agent: AgentConfig, state_dict: dict[str, Any]) -> None:
+    """The weights must be those of the configured network (a file of the right format can still hold
+    another network's weights, or none of them)."""
+    from .numpy_policy import NumpyPolicy
+
+    if not NumpyPolicy.supports(agent):
+        return  # checked when torch loads them
+    try:
+        NumpyPolicy(agent, state_dict)
+    except (ValueError, TypeError) as err:
+        raise PolicyFileError(f"{path}: the weights do not fit the policy file's own network: {err}") from None

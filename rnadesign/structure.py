@@ -174,17 +174,35 @@ class Target:
         return parse_structure(self.text, warn=warn)
 
 
-def _iter_target_lines(lines: Iterable[str]) -> Iterator[Target]:
+class HeaderWithoutStructureWarning(UserWarning):
+    """A ``>name`` line of a targets file is not followed by a structure (the name is dropped)."""
+
+
+def _iter_target_lines(lines: Iterable[str], source: str = "input") -> Iterator[Target]:
     name: str | None = None
+    header_line = 0
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith(">"):
+            if name is not None:
+                _warn_header(source, header_line, name)
             name = line[1:].strip() or f"target_{number}"
+            header_line = number
             continue
         yield Target(name=name or f"target_{number}", text=line)
         name = None
+    if name is not None:
+        _warn_header(source, header_line, name)
+
+
+def _warn_header(source: str, line: int, name: str) -> None:
+    warnings.warn(
+        f"{source}: line {line}: header '>{name}' has no structure after it; skipped",
+        HeaderWithoutStructureWarning,
+        stacklevel=3,
+    )
 
 
 def read_targets(path: str | Path) -> list[Target]:
@@ -198,7 +216,7 @@ def read_targets(path: str | Path) -> list[Target]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is not a target
     except FileNotFoundError:
         raise InvalidTargetFileError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -207,7 +225,7 @@ def read_targets(path: str | Path) -> list[Target]:
         raise InvalidTargetFileError(f"{path}: not a text file") from None
     except OSError as err:
         raise InvalidTargetFileError(f"{path}: {err.strerror}") from None
-    targets = list(_iter_target_lines(text.splitlines()))
+    targets = list(_iter_target_lines(text.splitlines(), str(path)))
     if not targets:
         raise InvalidTargetFileError(f"{path}: no structures found")
     return targets

@@ -35,6 +35,7 @@ def main(argv: list[str]) -> int:
         folding=FoldingModel(**spec.get("folding", {})),
         progress_every=float("inf"),
         restart_timeout=spec.get("restart_timeout"),
+        policy=spec.get("policy"),
         **({} if spec.get("stall_restart") is None else {"stall_restart": spec["stall_restart"]}),
     )
 

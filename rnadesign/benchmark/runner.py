@@ -8,6 +8,7 @@ attempts already recorded. Every solved design is folded again here before it is
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -22,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..files import CorruptFileError, append_json_line, read_json_lines
+from ..files import CorruptFileError, append_json_line, atomic_write_json, read_json_lines
 from ..folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
 from ..modes import MODES
 from ..structure import InvalidStructureError, parse_structure
 from .datasets import Dataset
 
-__all__ = ["METHODS", "BenchmarkSpec", "run_benchmark", "read_results"]
+__all__ = ["METHODS", "BenchmarkSpec", "read_results", "run_benchmark", "series_id"]
 
 #: Methods the runner knows: every design mode (RNAinverse among them).
 METHODS = list(MODES)
@@ -56,6 +57,8 @@ class BenchmarkSpec:
     """``DesignSettings.stall_restart`` of the attempts (None: its default)."""
     restart_timeout: float | None = None
     """``DesignSettings.restart_timeout`` of the attempts."""
+    policy: str | None = None
+    """Policy file for the modes that use one (None: the one shipped with the package)."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -64,6 +67,39 @@ class BenchmarkSpec:
             raise ConfigError(f"time limit must be positive, got {self.time_limit}")
         if self.runs < 1 or self.jobs < 1:
             raise ConfigError("runs and jobs must be at least 1")
+        if not 0 <= self.seed < 2**31:
+            raise ConfigError(f"seed must be in [0, 2**31 - 1], got {self.seed}")
+
+    def series(self) -> dict[str, Any]:
+        """Everything that changes an attempt's outcome, resolved (a preset's values, a policy file's
+        digest): records are reused only by a command whose series is the same."""
+        from ..design import DesignSettings
+        from ..modes import get_mode
+        from ..policy_file import default_policy_path
+
+        mode = get_mode(self.method)
+        agent, policy = mode.resolve(self.config, self.policy)
+        policy_digest = None
+        if policy is not None:
+            policy_digest = hashlib.sha256(Path(self.policy or default_policy_path()).read_bytes()).hexdigest()
+        return {
+            "method": self.method,
+            "time_limit": self.time_limit,
+            "seed": self.seed,
+            "folding": self.folding.to_dict(),
+            "agent": agent.to_dict() if agent is not None else None,
+            "policy_sha256": policy_digest,
+            "stall_restart": (DesignSettings.stall_restart if self.stall_restart is None else self.stall_restart)
+            if mode.stall_restart
+            else None,
+            "restart_timeout": self.restart_timeout,
+            "vienna_version": vienna_version(),
+        }
+
+
+def series_id(series: dict[str, Any]) -> str:
+    """A short name for a series: the start of the SHA-256 of its canonical JSON."""
+    return hashlib.sha256(json.dumps(series, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def read_results(out: Path) -> list[dict[str, Any]]:
@@ -81,12 +117,13 @@ def read_results(out: Path) -> list[dict[str, Any]]:
 
 
 def _attempt_seed(base: int, index: int, run: int) -> int:
-    return base * 1_000_003 + run * 10_007 + index
+    """The seed of one attempt (below 2**31, the range every seeded generator takes)."""
+    return (base * 1_000_003 + run * 10_007 + index) % 2**31
 
 
 class _Runner:
-    def __init__(self, dataset: Dataset, spec: BenchmarkSpec, out: Path, total: int):
-        self.dataset, self.spec, self.out, self.total = dataset, spec, out, total
+    def __init__(self, dataset: Dataset, spec: BenchmarkSpec, series: str, out: Path, total: int):
+        self.dataset, self.spec, self.series, self.out, self.total = dataset, spec, series, out, total
         self.lock = threading.Lock()
         self.live: set[subprocess.Popen] = set()
         self.stopping = threading.Event()
@@ -103,6 +140,7 @@ class _Runner:
             "folding": self.spec.folding.to_dict(),
             "stall_restart": self.spec.stall_restart,
             "restart_timeout": self.spec.restart_timeout,
+            "policy": self.spec.policy,
             "launch": time.time(),
         }
 
@@ -116,6 +154,7 @@ class _Runner:
             "method": self.spec.method,
             "seed": seed,
             "time_limit": self.spec.time_limit,
+            "series": self.series,
         }
         try:
             parse_structure(target, warn=False)
@@ -240,16 +279,29 @@ class _Runner:
 
 
 def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> list[dict[str, Any]]:
-    """Run every (target, run) attempt not yet in ``out/results.jsonl`` and return all records of this method."""
+    """Run every (target, run) attempt of this series not yet in ``out/results.jsonl``; return the series' records.
+
+    A series is everything that changes an outcome (:meth:`BenchmarkSpec.series`); records of
+    another series in the same folder are never reused or mixed in. The series' settings are kept
+    in ``out/series.json``.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    done = {
-        (r["target_id"], r["run"])
-        for r in read_results(out)
-        if r.get("method") == spec.method
-        and r.get("dataset") == dataset.name
-        and r.get("time_limit") == spec.time_limit
-    }
+    series = spec.series()
+    key = series_id(series)
+    _record_series(out, key, series)
+    records = read_results(out)
+    others = {r.get("series", "(unkeyed)") for r in records if r.get("dataset") == dataset.name} - {key}
+    if others:
+        _log.info(
+            "%s also holds %d other series of %s (%s); this run is series %s, kept apart",
+            out,
+            len(others),
+            dataset.name,
+            ", ".join(sorted(others)),
+            key,
+        )
+    done = {(r["target_id"], r["run"]) for r in records if r.get("series") == key and r.get("dataset") == dataset.name}
     if spec.only is not None:
         unknown = sorted(set(spec.only) - {t.name for t in dataset.targets})
         if unknown:
@@ -267,7 +319,7 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
         spec.jobs,
         total - len(todo),
     )
-    runner = _Runner(dataset, spec, out, len(todo))
+    runner = _Runner(dataset, spec, key, out, len(todo))
     pool = ThreadPoolExecutor(max_workers=spec.jobs)
     try:
         pending = {pool.submit(runner.run_one, i, t.name, t.text, run) for i, t, run in todo}
@@ -285,8 +337,25 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
     return [
         r
         for r in read_results(out)
-        if r.get("method") == spec.method
+        if r.get("series") == key
         and r.get("dataset") == dataset.name
-        and r.get("time_limit") == spec.time_limit
         and (spec.only is None or r.get("target_id") in spec.only)
     ]
+
+
+SERIES = "series.json"
+
+
+def _record_series(out: Path, key: str, series: dict[str, Any]) -> None:
+    path = out / SERIES
+    known = {}
+    if path.exists():
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise CorruptFileError(f"{path}: not a JSON object of series; move it aside to go on") from None
+        if not isinstance(known, dict):
+            raise CorruptFileError(f"{path}: not a JSON object of series; move it aside to go on")
+    if key not in known:
+        known[key] = series
+        atomic_write_json(path, known)

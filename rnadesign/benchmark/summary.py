@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RnaDesignError
+from ..files import atomic_open
 from ..folding import vienna_version
 from .datasets import published_dir
 
@@ -76,7 +77,8 @@ def table(summary: dict[str, Any]) -> str:
     """A readable plain-text table of one summary."""
     lines = [
         f"{summary['dataset']} / {summary['method']} / {summary['time_limit']:g}s per target, "
-        f"{summary['runs']} run(s), ViennaRNA {summary['vienna_version']}",
+        f"{summary['runs']} run(s), ViennaRNA {summary['vienna_version']}"
+        + (f", series {summary['series']['id']}" if "series" in summary else ""),
         f"  solved {summary['solved']}/{summary['n_targets']} (unique MFE {summary['solved_unique']}), "
         f"mean per run {summary['mean_solved_per_run']}",
         "  " + "  ".join(f"{k:>6}s" for k in summary["solved_at"]),
@@ -130,14 +132,22 @@ def plot(out: Path, records: list[dict[str, Any]], *, dataset: str, n_targets: i
     fig, ax = plt.subplots(figsize=(7, 4.5))
     methods: dict[str, dict[str, float]] = {}
     limits: dict[str, float] = {}
+    names: dict[str, str] = {}
     for r in records:
         if r.get("dataset") != dataset:
             continue
-        key = f"{r['method']} ({r['time_limit']:g}s limit)"
-        times = methods.setdefault(key, {})
-        limits[key] = r["time_limit"]
+        series = r.get("series", "unkeyed")
+        names[series] = f"{r['method']} ({r['time_limit']:g}s limit)"
+        times = methods.setdefault(series, {})
+        limits[series] = r["time_limit"]
         if r["solved"]:
             times[r["target_id"]] = min(times.get(r["target_id"], float("inf")), r["time_s"])
+    labels = list(names.values())
+    for series, name in names.items():  # two series of one method and limit: tell them apart by id
+        if labels.count(name) > 1:
+            names[series] = f"{name} [{series}]"
+    methods = {names[k]: v for k, v in methods.items()}
+    limits = {names[k]: v for k, v in limits.items()}
     for key, times in sorted(methods.items()):
         xs = sorted(times.values())
         ax.step(
@@ -159,7 +169,8 @@ def plot(out: Path, records: list[dict[str, Any]], *, dataset: str, n_targets: i
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     path = Path(out) / "solved_vs_time.png"
-    fig.savefig(path, dpi=120)
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=120)
     plt.close(fig)
     return path
 

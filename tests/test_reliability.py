@@ -1,0 +1,141 @@
+"""Trust: results never reused under other settings, nothing lost to a kill, no tracebacks on bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnadesign.folding import FoldingModel, fold
+
+TARGETS = ["((((....))))", "((((((....))))))", "(((....)))"]
+
+
+def rnadesign(*args, timeout=180, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "rnadesign", *args], capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
+
+
+def records(out):
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def targets_file(tmp_path):
+    path = tmp_path / "three.txt"
+    path.write_text("\n".join(TARGETS) + "\n")
+    return path
+
+
+def test_results_are_never_reused_under_another_energy_model_or_seed(tmp_path, targets_file):
+    out = tmp_path / "D"
+    first = rnadesign("benchmark", str(targets_file), "--method", "rnainverse", "-t", "2", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    other = ["--energy-parameters", "andronescu2007", "--temperature", "70", "--seed", "7"]
+    second = rnadesign("benchmark", str(targets_file), "--method", "rnainverse", "-t", "2", "--out", str(out), *other)
+    assert second.returncode == 0, second.stderr
+    assert "0 already recorded" in second.stderr and "kept apart" in second.stderr
+    rows = records(out)
+    series = {r["series"] for r in rows}
+    assert len(rows) == 6 and len(series) == 2
+    models = json.loads((out / "series.json").read_text())
+    for r in rows:  # every solved record folds into its target under the model of its own series
+        model = FoldingModel(**models[r["series"]]["folding"])
+        if r["solved"]:
+            assert fold(r["sequence"], model)[0] == r["target"]
+    third = rnadesign("benchmark", str(targets_file), "--method", "rnainverse", "-t", "2", "--out", str(out), *other)
+    assert "3 already recorded" in third.stderr and len(records(out)) == 6  # the same series is reused
+
+
+def test_a_torn_last_record_is_set_aside_and_its_attempt_run_again(tmp_path, targets_file):
+    out = tmp_path / "D"
+    assert rnadesign("benchmark", str(targets_file), "--method", "rnainverse", "-t", "2", "--out", str(out)).returncode == 0
+    path = out / "results.jsonl"
+    text = path.read_text()
+    path.write_text(text[: len(text) - len(text.splitlines()[-1]) // 2 - 1])  # a kill mid-write of the last one
+    again = rnadesign("benchmark", str(targets_file), "--method", "rnainverse", "-t", "2", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert "2 already recorded" in again.stderr
+    assert len(records(out)) == 3 and (out / "results.jsonl.torn").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["attempts_recorded"] == 3 and summary["solved"] == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b'{"a": 1}\nnull\n', "record 2 is not a JSON object"), (b'{"a": 1}\n\xff\xfe\n', "line 2: not UTF-8")],
+)
+def test_a_damaged_results_file_is_one_line_naming_it(tmp_path, targets_file, content, message):
+    out = tmp_path / "D"
+    out.mkdir()
+    (out / "results.jsonl").write_bytes(content)
+    proc = rnadesign("benchmark", str(targets_file), "--method", "rnainverse", "-t", "1", "--out", str(out))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and "results.jsonl" in lines[0] and message in lines[0]
+
+
+def _config(tmp_path, section, values):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({section: values}))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["design", "((....))", "--seed", "-1"], "must be in [0, 2**31 - 1]"),
+        (["design", "((....))", "--seed", str(2**70)], "must be in [0, 2**31 - 1]"),
+        (["benchmark", "rfam-taneda", "-t", "inf", "--out", "OUT"], "must be a finite number"),
+        (["design", "((....))", "--mode", "learna", "--config", "CONFIG:env:state_radius=3.5"], "state_radius must be"),
+        (["design", "((....))", "--mode", "learna", "--config", "CONFIG:ppo:n_envs=2.0"], "n_envs must be an integer"),
+        (["design", "((....))", "--mode", "learna", "--policy", "x.safetensors"], "--policy applies to --mode"),
+        (["design", "((....))", "--mode", "magic"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    resolved = []
+    for arg in args:
+        if arg == "OUT":
+            arg = str(tmp_path / "out")
+        elif arg.startswith("CONFIG:"):
+            _, section, assignment = arg.split(":")
+            key, value = assignment.split("=")
+            arg = _config(tmp_path, section, {key: json.loads(value)})
+        resolved.append(arg)
+    proc = rnadesign(*resolved)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_a_policy_file_of_the_right_format_with_other_weights_is_one_line(tmp_path):
+    import numpy as np
+
+    from rnadesign.policy_file import default_policy_path, load_policy, save_policy
+
+    policy = load_policy(default_policy_path())
+    weights = dict(policy.state_dict)
+    weights["action_net.weight"] = np.zeros((3, weights["action_net.weight"].shape[1]), np.float32)
+    path = save_policy(tmp_path / "other.safetensors", policy.agent, weights, policy.card)
+    proc = rnadesign("design", "((((....))))", "--policy", str(path), "-t", "5")
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and "do not fit" in lines[0] and "action_net.weight" in lines[0]
+
+
+def test_a_seed_that_overflows_mid_file_wraps_and_every_target_is_designed(tmp_path, targets_file):
+    proc = rnadesign("design", "-i", str(targets_file), "--seed", str(2**31 - 1), "-t", "10", "-q", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["seed"] for r in results] == [2**31 - 1, 0, 1]
+    assert all(r["solved"] and fold(r["sequence"])[0] == r["target"] for r in results)
+
+
+def test_headers_without_structures_are_named_and_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes("\ufeff>lonely\n>hairpin\n((((....))))\n>last\n".encode())
+    proc = rnadesign("design", "-i", str(path), "-t", "5", "--seed", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "line 1: header '>lonely' has no structure" in proc.stderr
+    assert "line 4: header '>last' has no structure" in proc.stderr
+    header, sequence = proc.stdout.strip().splitlines()
+    assert header.startswith(">hairpin") and fold(sequence)[0] == "((((....))))"
