@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .console import (
-    ArgumentParser,
     EXIT_OK,
     EXIT_USAGE,
+    SEED_LIMIT,
+    ArgumentParser,
     add_verbosity_options,
     configure_logging,
     non_negative_number,
@@ -21,7 +22,6 @@ from .console import (
     positive_number,
     run_command,
 )
-from .console import SEED_LIMIT
 from .console import seed as seed_type
 from .errors import ConfigError, RnaDesignError
 from .structure import InvalidStructureError, InvalidTargetFileError, Structure, Target, read_targets

@@ -50,7 +50,8 @@ def test_results_are_never_reused_under_another_energy_model_or_seed(tmp_path, t
 
 def test_a_torn_last_record_is_set_aside_and_its_attempt_run_again(tmp_path, targets_file):
     out = tmp_path / "D"
-    assert rnadesign("benchmark", str(targets_file), "--method", "rnainverse", "-t", "2", "--out", str(out)).returncode == 0
+    first = rnadesign("benchmark", str(targets_file), "--method", "rnainverse", "-t", "2", "--out", str(out))
+    assert first.returncode == 0, first.stderr
     path = out / "results.jsonl"
     text = path.read_text()
     path.write_text(text[: len(text) - len(text.splitlines()[-1]) // 2 - 1])  # a kill mid-write of the last one
