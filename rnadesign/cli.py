@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -487,7 +488,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args = build_parser().parse_args(argv)
     configure_logging(PROG, quiet=args.quiet, verbose=args.verbose)
+    # SLURM and service managers stop jobs with SIGTERM: stop as on Ctrl-C (a benchmark kills its
+    # attempts, meta-training writes a checkpoint).
+    signal.signal(signal.SIGTERM, _terminate)
     return run_command(PROG, args.handler, args)
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the periodic validation; ``out/policy.safetensors`` is the final policy file (se
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
@@ -100,6 +101,13 @@ class _MetaCallback(BaseCallback):
 
 
 class _MetaRun:
+    """The clock and bookkeeping of one meta-training: training time excludes validation and checkpoints."""
+
+    #: The first checkpoint and progress line come this soon, whatever the intervals: a kill in the
+    #: first minutes must not lose everything, and a user must see that training started.
+    FIRST_CHECKPOINT_S = 30.0
+    FIRST_REPORT_S = 5.0
+
     def __init__(
         self,
         out: Path,
@@ -115,24 +123,31 @@ class _MetaRun:
         self.elapsed_before = float(state.get("elapsed_s", 0.0))
         self.validations = list(state.get("validations", []))
         self.start = time.perf_counter()
-        self.last_checkpoint = self.last_report = self.start
-        self.last_validation = self.start if self.validations else -float("inf")
+        self.paused = 0.0
+        """Seconds spent validating and checkpointing since ``start`` (not training)."""
+        self.next_checkpoint = self.start + min(settings.checkpoint_every, self.FIRST_CHECKPOINT_S)
+        self.next_report = self.start + min(settings.report_every, self.FIRST_REPORT_S)
+        self.last_validation_at = self.elapsed  # training seconds at the last validation (or the start)
         self.episodes_at_start = self.episodes
 
     @property
     def elapsed(self) -> float:
-        return self.elapsed_before + time.perf_counter() - self.start
+        """Seconds of training, over this and earlier (resumed) runs."""
+        return self.elapsed_before + time.perf_counter() - self.start - self.paused
+
+    def _pause(self, started: float) -> None:
+        self.paused += time.perf_counter() - started
 
     def tick(self, model) -> bool:
         now = time.perf_counter()
-        if now - self.last_validation >= self.settings.validate_every:
+        if self.elapsed - self.last_validation_at >= self.settings.validate_every:
             self.validate(model)
-        if now - self.last_checkpoint >= self.settings.checkpoint_every:
+        if now >= self.next_checkpoint:
             self.checkpoint(model)
-        if now - self.last_report >= self.settings.report_every:
-            self.last_report = now
+        if now >= self.next_report:
+            self.next_report = now + self.settings.report_every
             budget = self.settings.time_budget
-            rate = (self.episodes - self.episodes_at_start) / max(now - self.start, 1e-9)
+            rate = (self.episodes - self.episodes_at_start) / max(now - self.start - self.paused, 1e-9)
             last = self.validations[-1] if self.validations else None
             score = f"validation solved {last['solved']}/{last['n_targets']}" if last else "no validation yet"
             _log.info(
@@ -142,13 +157,14 @@ class _MetaRun:
                 self.episodes,
                 rate,
                 score,
-                max(self.settings.time_budget - self.elapsed, 0),
+                max(budget - self.elapsed, 0),
                 extra={"progress": ("meta-train", round(min(self.elapsed, budget)), round(budget))},
             )
         return self.elapsed < self.settings.time_budget
 
     def validate(self, model) -> dict[str, Any]:
         started = time.perf_counter()
+        self.last_validation_at = self.elapsed
         score = evaluate(
             model.policy,
             self.validation,
@@ -165,7 +181,6 @@ class _MetaRun:
             "validation_s": round(time.perf_counter() - started, 1),
         }
         self.validations.append(row)
-        self.last_validation = time.perf_counter()
         path = self.out / "validation.csv"
         new = not path.exists()
         with open(path, "a", newline="", encoding="utf-8") as f:
@@ -182,6 +197,7 @@ class _MetaRun:
             row["mean_distance"],
             row["validation_s"],
         )
+        self._pause(started)
         return row
 
     def _tensorboard(self, row: dict[str, Any]) -> None:
@@ -196,6 +212,7 @@ class _MetaRun:
             writer.add_scalar("train/episodes", row["episodes"], step)
 
     def checkpoint(self, model) -> None:
+        started = time.perf_counter()
         payload = {
             "format": CHECKPOINT_FORMAT,
             "agent": self.agent.to_dict(),
@@ -214,7 +231,8 @@ class _MetaRun:
             ),
         }
         atomic_torch_save(payload, self.out / CHECKPOINT)
-        self.last_checkpoint = time.perf_counter()
+        self.next_checkpoint = time.perf_counter() + self.settings.checkpoint_every
+        self._pause(started)
 
 
 def load_checkpoint(out: Path) -> dict[str, Any]:
@@ -262,9 +280,21 @@ def meta_train(
         model.policy.optimizer.load_state_dict(checkpoint["optimizer"])
         model.num_timesteps = int(state["timesteps"])
     run = _MetaRun(out, agent, settings, validation, folding, state)
+    _log.info(
+        "meta-training on %d structures with %d environment worker(s): %.0fs of %.0fs trained so far",
+        len(train),
+        settings.workers,
+        run.elapsed,
+        settings.time_budget,
+    )
     try:
         if run.elapsed < settings.time_budget:
-            model.learn(total_timesteps=10**12, callback=_MetaCallback(run), reset_num_timesteps=checkpoint is None)
+            try:
+                model.learn(total_timesteps=10**12, callback=_MetaCallback(run), reset_num_timesteps=checkpoint is None)
+            except (KeyboardInterrupt, EOFError, BrokenPipeError):  # Ctrl-C or SIGTERM (env workers die with it)
+                run.checkpoint(model)
+                _log.warning("interrupted: checkpoint written to %s; continue with --resume", out / CHECKPOINT)
+                raise KeyboardInterrupt from None
         trained_s = run.elapsed  # before the final validation, which is not training
         budget = round(settings.time_budget)
         _log.info(
@@ -273,10 +303,19 @@ def meta_train(
             model.num_timesteps,
             extra={"progress": ("meta-train", budget, budget)},
         )
+        if checkpoint is None and model._n_updates == 0:
+            n_steps, _ = agent.ppo.rollout_sizes(float(np.mean([t.n_decisions for t in train])), vec_env.num_envs)
+            _log.warning(
+                "the %gs budget ended before the first PPO update (it comes after %d environment steps): "
+                "the policy is untrained; give a larger --time-budget",
+                settings.time_budget,
+                n_steps * vec_env.num_envs,
+            )
         final = run.validate(model)
         run.checkpoint(model)
     finally:
-        vec_env.close()
+        with contextlib.suppress(EOFError, ConnectionError):  # env workers already gone (Ctrl-C reached them too)
+            vec_env.close()
     card = {
         "training_data": train_name,
         "training_targets": len(train),

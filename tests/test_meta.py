@@ -187,3 +187,39 @@ def test_a_policy_file_of_the_first_format_still_loads(tmp_path):
     target = "((((((....))))))"
     result = design(target, DesignSettings(mode="meta-learna", time_limit=20, seed=1, policy=old))
     assert result.solved and fold(result.sequence)[0] == target
+
+
+def test_validation_is_not_training_time_and_an_early_stop_leaves_a_checkpoint(tmp_path):
+    """The default validation interval (600 s) must not validate the untrained policy at the first step,
+    and validating must not eat the training budget."""
+    out = tmp_path / "run"
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(SMALL) + "\n")
+    cmd = [sys.executable, "-m", "rnadesign", "meta-train", "--train", str(train), "--validation", str(train)]
+    cmd += ["--time-budget", "4", "--out", str(out), "--validation-episodes", "1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    card = json.loads(done.stdout)
+    rows = (out / "validation.csv").read_text().strip().splitlines()
+    assert len(rows) == 2  # the header and the final validation only
+    assert 3.5 <= card["trained_s"] <= 5 and card["timesteps"] > 100
+
+
+def test_sigterm_writes_a_checkpoint_before_the_first_interval(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        _meta_cmd(tmp_path, out, 600, "--checkpoint-every", "600"),  # the later value of an option wins
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stderr:  # training has started once this line is out
+        if "meta-training on" in line:
+            break
+    time.sleep(3)  # training, far from any checkpoint interval
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert (out / "checkpoint.pt").exists() and "checkpoint written" in stderr
+    resumed = subprocess.run(_meta_cmd(tmp_path, out, 5, "--resume"), capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr
