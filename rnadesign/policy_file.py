@@ -100,7 +100,13 @@ def read_weights_only(path: Path, expected_format: str, what: str) -> dict[str, 
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for bad input: report them as one
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        text = str(err).strip()
+        if "Weights only load failed" in text:  # pickled code or objects: say so in torch's own, whole words
+            raise PolicyFileError(
+                f"{path}: refused, the file holds more than weights and is never unpickled "
+                f"(torch.load(weights_only=True) said: {' '.join(text.split())})"
+            ) from None
+        reason = text.splitlines()[0] if text else type(err).__name__
         raise PolicyFileError(f"{path}: not a readable {what} (truncated or foreign?): {reason[:200]}") from None
     if not isinstance(payload, dict) or payload.get("format") != expected_format:
         raise PolicyFileError(f"{path}: not an rnadesign {what} (expected format {expected_format!r})")

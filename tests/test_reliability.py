@@ -140,3 +140,19 @@ def test_headers_without_structures_are_named_and_a_byte_order_mark_is_accepted(
     assert "line 4: header '>last' has no structure" in proc.stderr
     header, sequence = proc.stdout.strip().splitlines()
     assert header.startswith(">hairpin") and fold(sequence)[0] == "((((....))))"
+
+
+def test_a_policy_file_with_pickled_code_is_refused_with_torchs_whole_reason(tmp_path):
+    import os
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps({"format": "rnadesign-policy-1", "x": Exploit()}, protocol=2))
+    proc = rnadesign("design", "((((....))))", "--policy", str(evil), "-t", "5")
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and not (tmp_path / "pwned").exists()
+    assert "refused" in lines[0] and "arbitrary code execution" in lines[0] and "posix.system" in lines[0]
