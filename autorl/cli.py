@@ -1,31 +1,54 @@
-"""The ``autorl`` command line: BOHB over rnadesign's agents, locally or on a cluster. Prints and exits here only."""
+"""The ``autorl`` command line: BOHB over rnadesign's agents, locally or on a cluster. Prints and exits here only.
+
+Progress is logging (``autorl.*`` loggers, set up by :func:`rnadesign.console.configure_logging`);
+user errors (:class:`rnadesign.errors.RnaDesignError`, so :class:`autorl.errors.AutoRLError` too) and
+OS errors on the user's paths end in one line and exit status 2 (:func:`rnadesign.console.run_command`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from rnadesign.cli import positive_int, positive_number
+from rnadesign.console import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_verbosity_options,
+    configure_logging,
+    positive_int,
+    positive_number,
+    run_command,
+)
+
+from .errors import AutoRLError
 
 PROG = "autorl"
-EXIT_OK = 0
 EXIT_FAILED = 1  # the search ran but no evaluation succeeded
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+INTERRUPTED = "interrupted; the log so far is kept (continue with --resume DIR)"
+
+_log = logging.getLogger("autorl.cli")
+
+#: The task options' defaults. The worker's options default to None instead, to tell "not given"
+#: (the task then comes from run.json) from "given as the default".
+TASK_DEFAULTS: dict[str, Any] = {
+    "mode": "learna",
+    "train": "meta-train",
+    "seed": 0,
+    "refine_share": 0.5,
+    "sampling_episodes": 4,
+    "env_workers": 1,
+}
 
 
 def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
-
-
-def _progress(message: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def _address(value: str) -> tuple[str, int]:
@@ -35,95 +58,65 @@ def _address(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _add_task_options(parser: argparse.ArgumentParser) -> None:
+def _add_task_options(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
+    """The options that define the task; ``optional``: none required, all None unless given (worker)."""
+
+    def default(name: str) -> Any:
+        return None if optional else TASK_DEFAULTS[name]
+
     group = parser.add_argument_group("what each evaluation measures")
-    group.add_argument("--mode", choices=["learna", "meta"], default="learna", help="search to run (default: learna)")
+    group.add_argument(
+        "--mode", choices=["learna", "meta"], default=default("mode"), help="search to run (default: learna)"
+    )
     group.add_argument(
         "--targets",
-        required=True,
+        required=not optional,
         metavar="FILE_OR_DATASET",
         help="validation structures: a file, a folder of *.rna, or a dataset name (e.g. meta-validation)",
     )
     group.add_argument(
         "--train",
-        default="meta-train",
+        default=default("train"),
         metavar="FILE_OR_DATASET",
-        help="meta-training structures for --mode meta (default: %(default)s)",
+        help=f"meta-training structures for --mode meta (default: {TASK_DEFAULTS['train']})",
     )
-    group.add_argument("--seed", type=int, default=0, help="seeds the sampler and every evaluation (default: 0)")
+    group.add_argument(
+        "--seed", type=int, default=default("seed"), help="seeds the sampler and every evaluation (default: 0)"
+    )
     group.add_argument(
         "--refine-share",
         type=float,
-        default=0.5,
+        default=default("refine_share"),
         help="learna: share of design time the local search may take, as rnadesign design uses it; "
         "0 measures the agent alone (default: 0.5)",
     )
     group.add_argument(
         "--sampling-episodes",
         type=positive_int,
-        default=4,
+        default=default("sampling_episodes"),
         help="meta: episodes sampled per validation target after training (default: 4)",
     )
     group.add_argument(
         "--env-workers",
         type=positive_int,
-        default=1,
+        default=default("env_workers"),
         help="meta: environment processes per meta-training (default: 1)",
     )
 
 
-def _task_args(args: argparse.Namespace) -> list[str]:
-    """The task options again, for the worker processes of a local run."""
-    return [
-        "--mode",
-        args.mode,
-        "--targets",
-        args.targets,
-        "--train",
-        args.train,
-        "--seed",
-        str(args.seed),
-        "--refine-share",
-        str(args.refine_share),
-        "--sampling-episodes",
-        str(args.sampling_episodes),
-        "--env-workers",
-        str(args.env_workers),
-    ]
+def _given_task_options(args: argparse.Namespace) -> list[str]:
+    """The task options given on a worker's command line (their defaults are None there)."""
+    return [f"--{name.replace('_', '-')}" for name in ("targets", *TASK_DEFAULTS) if getattr(args, name) is not None]
 
 
 def _load_task(args: argparse.Namespace):
+    """The task from the task options; a worker's options not given take their defaults here."""
     from .worker import Task
 
-    return Task.load(
-        args.mode,
-        args.targets,
-        args.train,
-        seed=args.seed,
-        refine_share=args.refine_share,
-        sampling_episodes=args.sampling_episodes,
-        env_workers=args.env_workers,
-    )
-
-
-def _source(name_or_path: str) -> str:
-    """A dataset name as it is; a file or folder as an absolute path, so run.json holds from anywhere."""
-    path = Path(name_or_path)
-    return str(path.resolve()) if path.exists() else name_or_path
-
-
-def _task_description(args: argparse.Namespace, task) -> dict:
-    return {
-        "mode": args.mode,
-        "targets": _source(args.targets),
-        "n_targets": len(task.targets),
-        "train": _source(args.train) if args.mode == "meta" else None,
-        "n_train": len(task.train),
-        "seed": args.seed,
-        "refine_share": args.refine_share,
-        "sampling_episodes": args.sampling_episodes,
-        "env_workers": args.env_workers,
-    }
+    given = {name: getattr(args, name) for name in TASK_DEFAULTS}
+    values = {name: TASK_DEFAULTS[name] if value is None else value for name, value in given.items()}
+    mode, train = values.pop("mode"), values.pop("train")
+    return Task.load(mode, args.targets, train, **values)
 
 
 def _add_search_options(parser: argparse.ArgumentParser) -> None:
@@ -147,7 +140,7 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _search_settings(args: argparse.Namespace):
-    from .run import SearchSettings
+    from .master import SearchSettings
 
     return SearchSettings(
         mode=args.mode,
@@ -192,7 +185,7 @@ def _add_network_options(parser: argparse.ArgumentParser, *, nameserver: bool = 
 
 
 def _secret(args: argparse.Namespace) -> str:
-    from .run import AutoRLError, read_secret, secret_from_env
+    from .nameserver import read_secret, secret_from_env
 
     if args.secret_file:
         return read_secret(args.secret_file)
@@ -209,7 +202,7 @@ def _bind_host(args: argparse.Namespace) -> str:
         try:
             return nic_name_to_host(args.interface)
         except ValueError as err:
-            raise ValueError(f"unknown network interface {args.interface!r} ({err})") from None
+            raise AutoRLError(f"unknown network interface {args.interface!r} ({err})") from None
     return args.host
 
 
@@ -230,33 +223,48 @@ def build_parser() -> argparse.ArgumentParser:
     _add_task_options(opt)
     _add_search_options(opt)
     opt.add_argument("--workers", type=positive_int, default=1, help="worker processes, one core each (default: 1)")
+    add_verbosity_options(opt)
     opt.set_defaults(handler=_cmd_optimize)
 
     ns = commands.add_parser("nameserver", help="run a nameserver for a multi-host search")
     _add_network_options(ns, nameserver=False)
     ns.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
+    add_verbosity_options(ns)
     ns.set_defaults(handler=_cmd_nameserver)
 
     master = commands.add_parser(
         "master",
         help="run the BOHB master of a multi-host search",
         description="Run the BOHB master. Without --nameserver it starts its own nameserver and writes "
-        "its address to DIR/nameserver.json (--dir, default: --out) for the workers.",
+        "its address to DIR/nameserver.json (--dir, default: --out) for the workers. The task goes to "
+        "--out/run.json, which workers may read it from (see autorl worker --help).",
     )
     _add_task_options(master)
     _add_search_options(master)
     _add_network_options(master)
     master.add_argument("--port", type=int, default=0, help="port of the master's own nameserver (default: any)")
     master.add_argument("--min-workers", type=positive_int, default=1, help="workers to wait for (default: 1)")
+    add_verbosity_options(master)
     master.set_defaults(handler=_cmd_master)
 
     worker = commands.add_parser(
         "worker",
         help="run a worker of a search (on any machine that reaches the nameserver)",
-        description="Serve evaluations until the master shuts the workers down. The task options must "
-        "match the master's.",
+        description="Serve evaluations until the master shuts the workers down. The worker takes its task "
+        "from one place: --run DIR reads it from DIR/run.json (the newest run there; this is how the "
+        "workers of autorl optimize get it); the task options (--targets ...) define it on the command "
+        "line, for a worker with no filesystem shared with the master (they must match the master's); "
+        "with neither, --dir DIR reads DIR/run.json once DIR/nameserver.json names the master, so DIR "
+        "must then be the master's --out. The task is loaded from its sources again either way: a "
+        "file named in run.json must be readable at the same absolute path on the worker's machine.",
     )
-    _add_task_options(worker)
+    _add_task_options(worker, optional=True)
+    worker.add_argument(
+        "--run",
+        metavar="DIR",
+        help="read the task from DIR/run.json (the newest run; its run id must be --run-id), "
+        "instead of the task options",
+    )
     _add_network_options(worker)
     worker.add_argument(
         "--idle-timeout",
@@ -271,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --dir: how long to wait for the master's nameserver.json (default: 60)",
     )
     worker.add_argument("--worker-id", help=argparse.SUPPRESS)
+    add_verbosity_options(worker)
     worker.set_defaults(handler=_cmd_worker)
 
     best = commands.add_parser("best", help="print a run's incumbent; --export writes it as an rnadesign preset")
@@ -280,11 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the incumbent as a configuration for rnadesign design --config / meta-train --config",
     )
+    add_verbosity_options(best)
     best.set_defaults(handler=_cmd_best)
 
     report = commands.add_parser("report", help="print the incumbent trajectory and plot losses over wall time")
     report.add_argument("run", metavar="DIR", help="a run directory")
     report.add_argument("--plot", metavar="PNG", help="where to write the plot (default: DIR/report.png)")
+    add_verbosity_options(report)
     report.set_defaults(handler=_cmd_report)
     return parser
 
@@ -298,46 +309,30 @@ def _print_incumbent(incumbent: dict | None, out: str) -> int:
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
-    from .run import optimize
+    from .local import optimize
 
     settings = _search_settings(args)
     task = _load_task(args)  # fail here, with one line, rather than in every worker process
-    incumbent = optimize(
-        _task_args(args),
-        settings,
-        args.out,
-        workers=args.workers,
-        resume=args.resume,
-        task_description=_task_description(args, task),
-        progress=_progress,
-    )
-    _progress(f"done; log in {args.out}. Export the incumbent with: autorl best {args.out} --export preset.json")
+    incumbent = optimize(task, settings, args.out, workers=args.workers, resume=args.resume)
+    _log.info("done; log in %s. Export the incumbent with: autorl best %s --export preset.json", args.out, args.out)
     return _print_incumbent(incumbent, args.out)
 
 
 def _cmd_nameserver(args: argparse.Namespace) -> int:
-    from .run import serve_nameserver
+    from .nameserver import serve_nameserver
 
-    serve_nameserver(args.run_id, _bind_host(args), args.port, _secret(args), args.dir, _progress)
+    serve_nameserver(args.run_id, _bind_host(args), args.port, _secret(args), args.dir)
     return EXIT_OK
 
 
 def _cmd_master(args: argparse.Namespace) -> int:
-    from .run import (
-        CREDENTIALS,
-        AutoRLError,
-        check_nameserver,
-        read_credentials,
-        run_master,
-        start_nameserver,
-        write_credentials,
-    )
+    from .master import prepare_run, run_master
+    from .nameserver import CREDENTIALS, check_nameserver, read_credentials, start_nameserver, write_credentials
 
     secret = _secret(args)
     settings = _search_settings(args)
     task = _load_task(args)
     host = _bind_host(args)
-    nameserver = None
     address = args.nameserver
     if address is None and args.dir and (Path(args.dir) / CREDENTIALS).exists() and not args.port:
         ns_host, ns_port, _ = read_credentials(args.dir, args.run_id, wait=0)  # from `autorl nameserver`
@@ -346,13 +341,15 @@ def _cmd_master(args: argparse.Namespace) -> int:
         except AutoRLError as err:
             raise AutoRLError(f"{err}; if {Path(args.dir) / CREDENTIALS} was left by a killed run, delete it") from None
         address = (ns_host, ns_port)
-    credentials = None
-    if address is None:
-        nameserver, ns_host, ns_port = start_nameserver(args.run_id, host, args.port, secret)
-        address = (ns_host, ns_port)
-        credentials = write_credentials(args.dir or args.out, args.run_id, ns_host, ns_port)
-        _progress(f"nameserver at {ns_host}:{ns_port} (written to {credentials})")
+    # run.json before nameserver.json: a worker that finds the master through --dir may read its task there
+    prepare_run(settings, args.out, run_id=args.run_id, resume=args.resume, task=task)
+    nameserver = credentials = None
     try:
+        if address is None:
+            nameserver, ns_host, ns_port = start_nameserver(args.run_id, host, args.port, secret)
+            address = (ns_host, ns_port)
+            credentials = write_credentials(args.dir or args.out, args.run_id, ns_host, ns_port)
+            _log.info("nameserver at %s:%s (written to %s)", ns_host, ns_port, credentials)
         incumbent = run_master(
             settings,
             args.out,
@@ -362,8 +359,7 @@ def _cmd_master(args: argparse.Namespace) -> int:
             secret=secret,
             min_workers=args.min_workers,
             resume=args.resume,
-            task_description=_task_description(args, task),
-            progress=_progress,
+            prepared=True,
         )
     finally:
         if nameserver is not None:
@@ -374,18 +370,32 @@ def _cmd_master(args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from .run import read_credentials, run_worker
+    from .nameserver import read_credentials
+    from .worker import read_task, run_worker
 
     secret = _secret(args)
-    task = _load_task(args)
+    given = _given_task_options(args)
+    task = None
+    if args.run is not None:
+        if given:
+            raise AutoRLError(f"--run reads the task from {Path(args.run) / 'run.json'}: leave out {', '.join(given)}")
+        task = read_task(args.run, args.run_id)
+    elif args.targets is not None:
+        task = _load_task(args)
+    elif given:
+        raise AutoRLError(f"{', '.join(given)} without --targets: give the whole task, or none of it (see --help)")
+    elif not args.dir:
+        raise AutoRLError("the worker needs its task: the task options (--targets ...), --run DIR, or --dir DIR")
     if args.nameserver is not None:
         address = args.nameserver
     elif args.dir:
-        _progress(f"looking for the nameserver of run {args.run_id} in {args.dir}")
+        _log.info("looking for the nameserver of run %s in %s", args.run_id, args.dir)
         ns_host, ns_port, _ = read_credentials(args.dir, args.run_id, wait=args.wait_for_master)
         address = (ns_host, ns_port)
     else:
-        raise ValueError("tell the worker where the nameserver is: --nameserver HOST:PORT or --dir DIR")
+        raise AutoRLError("tell the worker where the nameserver is: --nameserver HOST:PORT or --dir DIR")
+    if task is None:  # neither --run nor task options: the master's run.json in --dir
+        task = read_task(args.dir, args.run_id, wait=args.wait_for_master)
     run_worker(
         task,
         run_id=args.run_id,
@@ -393,7 +403,6 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         host=_bind_host(args),
         secret=secret,
         idle_timeout=args.idle_timeout,
-        progress=_progress,
     )
     return EXIT_OK
 
@@ -405,13 +414,13 @@ def _cmd_best(args: argparse.Namespace) -> int:
     if args.export:
         document = export_preset(run, args.export)
         search = document["search"]
-        _progress(
-            f"wrote {args.export}: config {tuple(search['config_id'])} at budget {search['budget']:g}, "
-            f"loss {search['loss']:.4f}. Use it with: rnadesign design TARGET --config {args.export}"
-        )
+        _log.info(
+            "wrote %s: config %s at budget %g, loss %.4f. Use it with: rnadesign design TARGET --config %s",
+            args.export, tuple(search["config_id"]), search["budget"], search["loss"], args.export,
+        )  # fmt: skip
     incumbent = run.incumbent()
     if incumbent is None:
-        raise ValueError(f"{args.run}: no successful evaluation yet")
+        raise AutoRLError(f"{args.run}: no successful evaluation yet")
     print(json.dumps(incumbent, indent=2), flush=True)
     return EXIT_OK
 
@@ -422,7 +431,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     run = load_run(args.run)
     print(trajectory_table(run), flush=True)
     path = plot_run(run, args.plot or Path(args.run) / "report.png")
-    _progress(f"plot written to {path}")
+    _log.info("plot written to %s", path)
     return EXIT_OK
 
 
@@ -432,29 +441,19 @@ def _terminate(signum, frame) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(PROG, quiet=args.quiet, verbose=args.verbose, timestamps=True)
     try:
         import ConfigSpace  # noqa: F401
         import hpbandster  # noqa: F401
     except ImportError as err:
         _error(f"{err.name} is missing: install the Auto-RL extra with pip install 'rnadesign[autorl]'")
         return EXIT_USAGE
-    from .run import AutoRLError
-
     # SLURM and service managers stop jobs with SIGTERM: clean up as on Ctrl-C (stop workers,
     # remove nameserver.json, keep the log).
     signal.signal(signal.SIGTERM, _terminate)
     # hpbandster calls ConfigSpace APIs that 1.x deprecates; the warnings are noise to a user.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ConfigSpace(\.|$)")
-    try:
-        return args.handler(args)
-    except (ValueError, AutoRLError, OSError) as err:
-        _error(str(err))
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        _error("interrupted; the log so far is kept (continue with --resume DIR)")
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return EXIT_OK
+    return run_command(PROG, args.handler, args, interrupted=INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,24 @@
 """Reading a run's live log: the incumbent, its trajectory, a plot, and the preset export.
 
 Works on a finished run, a running one and an interrupted one alike: it reads ``configs.json`` and
-``results.json`` line by line, as hpbandster writes them.
+``results.json`` line by line, as hpbandster writes them (see :mod:`autorl.resultlog`: a torn last
+line is ignored, any other bad line is an error naming the file and line).
 """
 
 from __future__ import annotations
 
-import json
-import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rnadesign.files import atomic_open, atomic_write_json
+
+from .errors import AutoRLError
+from .resultlog import CONFIGS, RESULTS, read_log
+from .runfile import read_run_file
 from .space import to_agent_config
 
-__all__ = ["Evaluation", "Run", "export_preset", "load_run", "plot_run", "read_json_lines", "trajectory_table"]
+__all__ = ["Evaluation", "Run", "export_preset", "load_run", "plot_run", "trajectory_table"]
 
 
 @dataclass(frozen=True)
@@ -72,52 +75,33 @@ class Run:
         return steps
 
 
-def read_json_lines(path: Path) -> list[Any]:
-    """The JSON values of a live-log file, one a line; a last line cut short by a kill ends the list."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:  # a line cut short by a kill: everything before it still counts
-            break
-    return rows
-
-
 def load_run(directory: str | Path) -> Run:
     """Read a run's directory.
 
     Raises:
-        ValueError: ``directory`` holds no autorl run.
+        AutoRLError: ``directory`` holds no autorl run, or a file of it is malformed (file and line named).
     """
     directory = Path(directory)
-    if not (directory / "configs.json").exists() and not (directory / "results.json").exists():
-        raise ValueError(f"{directory}: not an autorl run (no configs.json or results.json)")
-    mode = "learna"
-    run_json = directory / "run.json"
-    if run_json.exists():
-        mode = json.loads(run_json.read_text(encoding="utf-8")).get("mode", mode)
-    configs = {tuple(row[0]): row[1] for row in read_json_lines(directory / "configs.json")}
+    if not (directory / CONFIGS).exists() and not (directory / RESULTS).exists():
+        raise AutoRLError(f"{directory}: not an autorl run (no configs.json or results.json)")
+    described = read_run_file(directory)
+    mode = described["mode"] if described is not None else "learna"
+    configs, results = read_log(directory)
     evaluations = []
-    for config_id, budget, stamps, result, exception in read_json_lines(directory / "results.json"):
-        loss = None
-        if result is not None and result.get("loss") is not None and math.isfinite(result["loss"]):
-            loss = float(result["loss"])
+    for row in results:
+        stamps = row.timestamps
         evaluations.append(
             Evaluation(
-                config_id=tuple(config_id),
-                budget=float(budget),
-                loss=loss,
-                info=(result or {}).get("info") or {},
+                config_id=row.config_id,
+                budget=row.budget,
+                loss=row.loss,
+                info=(row.result or {}).get("info") or {},
                 started=float(stamps.get("started", stamps.get("submitted", 0.0))),
                 finished=float(stamps.get("finished", stamps.get("started", 0.0))),
-                exception=exception,
+                exception=row.exception,
             )
         )
-    return Run(directory, mode, configs, evaluations)
+    return Run(directory, mode, {key: row.config for key, row in configs.items()}, evaluations)
 
 
 def trajectory_table(run: Run) -> str:
@@ -164,10 +148,11 @@ def plot_run(run: Run, path: str | Path) -> Path:
     if budgets or failed:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_open(path, "wb") as f:
+            fig.savefig(f, format="png", dpi=120)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -179,11 +164,12 @@ def export_preset(run: Run, path: str | Path) -> dict[str, Any]:
     meta-trained policy file for a ``meta`` search).
 
     Raises:
-        ValueError: the run has no successful evaluation yet.
+        AutoRLError: the run has no successful evaluation yet.
+        ConfigError: the incumbent's configuration does not make a valid agent.
     """
     incumbent = run.incumbent()
     if incumbent is None:
-        raise ValueError(f"{run.directory}: no successful evaluation yet, nothing to export")
+        raise AutoRLError(f"{run.directory}: no successful evaluation yet, nothing to export")
     path = Path(path)
     agent = to_agent_config(incumbent["config"], name=path.stem)
     document = {
@@ -198,7 +184,5 @@ def export_preset(run: Run, path: str | Path) -> dict[str, Any]:
             "config": incumbent["config"],
         },
     }
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_json(path, document)
     return document

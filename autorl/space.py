@@ -1,9 +1,10 @@
 """The BOHB search space, and the one pure function from a sampled configuration to rnadesign's config.
 
-The dimensions and ranges are the original LEARNA ones (DESIGN.md), with the conditionality that
-was implicit there declared as ConfigSpace conditions (a conv layer's channels only exist when its
-radius is non-zero; LSTM units only with LSTM layers). stable-baselines3's PPO adds its own
-hyperparameters, and the environment's ``include_sequence`` state option joins the search.
+The dimensions and ranges are the original LEARNA ones (docs/design.md, "The BOHB search space"),
+with the conditionality that was implicit there declared as ConfigSpace conditions (a conv layer's
+channels only exist when its radius is non-zero; LSTM units only with LSTM layers).
+stable-baselines3's PPO adds its own hyperparameters, and the environment's ``include_sequence``
+state option joins the search.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from ConfigSpace import (
 )
 
 from rnadesign.config import AgentConfig, EnvConfig, NetworkConfig, PPOConfig
+from rnadesign.errors import RnaDesignError
 
 from .compat import plain
+from .errors import AutoRLError
 
 __all__ = ["MODES", "search_space", "state_radius", "to_agent_config"]
 
@@ -32,7 +35,7 @@ MODES = ("learna", "meta")
 #: The largest state radius the original searched (``state_radius_relative`` = 1).
 MAX_STATE_RADIUS = 32
 
-# Ranges that differ between the two searches (DESIGN.md); everything else is shared.
+# Ranges that differ between the two searches (docs/design.md); everything else is shared.
 _LEARNING_RATE = {"learna": (1e-5, 1e-3), "meta": (1e-6, 1e-4)}
 _ENTROPY = {"learna": (1e-5, 1e-2), "meta": (5e-5, 5e-3)}
 
@@ -47,7 +50,7 @@ def search_space(mode: str = "learna", seed: int | None = None) -> Configuration
         seed: seeds the space's sampler.
     """
     if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise AutoRLError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     space = ConfigurationSpace(name=f"rnadesign-{mode}", seed=seed)
     conv_radius1 = Integer("conv_radius1", (0, 8), default=0)
     conv_channels1 = Integer("conv_channels1", (1, 32), default=8)
@@ -117,12 +120,22 @@ def to_agent_config(config: Mapping[str, Any], name: str = "autorl") -> AgentCon
     Inactive hyperparameters (absent from ``config``) keep the dataclasses' defaults. Pure: no I/O.
 
     Raises:
-        ValueError: a value out of range, or a key the space does not have.
+        AutoRLError: a key the space does not have.
+        ConfigError: a value out of range.
     """
     c = plain(dict(config))  # configurations may hold numpy scalars, which must not leak on
     unknown = sorted(set(c) - _known_names())
     if unknown:
-        raise ValueError(f"unknown hyperparameter(s) {', '.join(unknown)}")
+        raise AutoRLError(f"unknown hyperparameter(s) {', '.join(unknown)}")
+    try:
+        return _agent_config(c, name)
+    except RnaDesignError:
+        raise
+    except (TypeError, ValueError) as err:  # a configuration read from a hand-edited log
+        raise AutoRLError(f"a configuration value of the wrong type ({err})") from None
+
+
+def _agent_config(c: dict[str, Any], name: str) -> AgentConfig:
     radius1, radius2 = int(c.get("conv_radius1", 0)), int(c.get("conv_radius2", 0))
     network = NetworkConfig(
         embedding_size=int(c.get("embedding_size", 0)),

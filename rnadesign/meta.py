@@ -174,7 +174,7 @@ class _MetaRun:
             self.settings.seed,
         )
         row = {
-            "elapsed_s": round(self.elapsed, 1),
+            "elapsed_s": round(self.last_validation_at, 1),  # seconds of training behind this score
             "timesteps": int(model.num_timesteps),
             "episodes": self.episodes,
             **score,

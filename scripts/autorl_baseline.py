@@ -16,23 +16,24 @@ from pathlib import Path
 
 import torch
 
+from autorl.errors import AutoRLError
+from autorl.runfile import RUN_FILE, newest_run
 from autorl.worker import Task, evaluate_agent, warm_up
 from rnadesign.config import load_agent_config
+from rnadesign.console import positive_number, run_command
+
+PROG = "autorl_baseline.py"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", type=Path, help="an autorl run directory (its run.json names the task)")
-    parser.add_argument("--config", required=True, help="preset name or JSON file (e.g. from autorl best --export)")
-    parser.add_argument("--budget", type=float, required=True, help="seconds per target (learna) or of training (meta)")
-    args = parser.parse_args()
+def _score(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
-    description = json.loads((args.run / "run.json").read_text(encoding="utf-8"))["runs"][-1]["task"]
-    if description["mode"] != "learna":
-        parser.error("only learna runs: a meta baseline is a meta-training, use rnadesign meta-train")
-    task = Task.load(
-        "learna", description["targets"], seed=description["seed"], refine_share=description["refine_share"]
-    )
+    entry = newest_run(args.run)
+    if entry is None:
+        raise AutoRLError(f"{args.run / RUN_FILE}: no such file, or no run described in it")
+    description = entry.get("task") or {}
+    if description.get("mode") != "learna":
+        raise AutoRLError("only learna runs: a meta baseline is a meta-training, use rnadesign meta-train")
+    task = Task.from_description(description)  # the workers' task: same targets, seeds and refine share
     agent = load_agent_config(args.config)
     warm_up()  # as the workers do: torch's first optimizer is not charged to the first target
     result = evaluate_agent(agent, args.budget, task)
@@ -50,6 +51,17 @@ def main() -> int:
         )
     )
     return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", type=Path, help="an autorl run directory (its run.json names the task)")
+    parser.add_argument("--config", required=True, help="preset name or JSON file (e.g. from autorl best --export)")
+    parser.add_argument(
+        "--budget", type=positive_number, required=True, help="seconds per target (learna) or of training (meta)"
+    )
+    args = parser.parse_args()
+    return run_command(PROG, _score, args)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@
 #
 # The settings below are the paper's Meta-LEARNA search (400..3600 s of meta-training per
 # evaluation); change TASK and the budgets for a LEARNA search. Every task runs on one core.
+# Only the master is given the task: it writes it to $SHARED/run.json, and the workers (whose --dir
+# is the master's --out) read it there, so the two cannot disagree.
 #SBATCH --job-name=autorl
 #SBATCH --array=0-20
 #SBATCH --cpus-per-task=1
@@ -33,6 +35,7 @@ if [ "${SLURM_ARRAY_TASK_ID}" -eq 0 ]; then
     exec autorl master "${TASK[@]}" "${NETWORK[@]}" --out "$SHARED" \
         --min-budget 400 --max-budget 3600 --eta 3 --n-iterations 8 --min-workers 4
 else
-    # Workers may start before the master: they wait for its nameserver.json (--wait-for-master).
-    exec autorl worker "${TASK[@]}" "${NETWORK[@]}" --wait-for-master 3600 --idle-timeout 7200
+    # Workers may start before the master: they wait for its nameserver.json (--wait-for-master),
+    # then read the task from its run.json in the same directory.
+    exec autorl worker "${NETWORK[@]}" --wait-for-master 3600 --idle-timeout 7200
 fi

@@ -24,10 +24,13 @@ pytest.importorskip("hpbandster")
 from ConfigSpace import Configuration  # noqa: E402
 
 from autorl.compat import plain  # noqa: E402
+from autorl.errors import AutoRLError  # noqa: E402
+from autorl.master import SearchSettings, prepare_run  # noqa: E402
 from autorl.report import load_run  # noqa: E402
 from autorl.space import search_space, state_radius, to_agent_config  # noqa: E402
-from autorl.worker import Task, evaluate  # noqa: E402
+from autorl.worker import Task, evaluate, read_task  # noqa: E402
 from rnadesign.config import AgentConfig, load_agent_config  # noqa: E402
+from rnadesign.errors import RnaDesignError  # noqa: E402
 from rnadesign.folding import fold  # noqa: E402
 from rnadesign.policy_file import load_policy  # noqa: E402
 from rnadesign.structure import parse_structure  # noqa: E402
@@ -250,6 +253,7 @@ def test_a_killed_worker_does_not_hang_or_lose_the_run(killed_run):
     out, returncode, stdout, stderr = killed_run
     assert returncode == 0, stderr[-3000:]
     assert "exited with status" in stderr and "starting a replacement" in stderr
+    assert "[4/4] config" in stderr  # the master knows how many evaluations BOHB's schedule makes
     results = [json.loads(line) for line in (out / "results.json").read_text().splitlines()]
     # budgets 2 and 6 with eta 3: three configurations at 2 s, the best one again at 6 s
     assert sorted(r[1] for r in results) == [2.0, 2.0, 2.0, 6.0]
@@ -311,11 +315,122 @@ def test_resume_warm_starts_and_goes_on_in_the_same_log(tmp_path):
     assert len(runs) == 2 and runs[1]["resumed_from"] == str(out)
 
 
+def test_an_out_that_cannot_be_created_fails_in_one_line_before_any_worker_starts(tmp_path):
+    targets = tmp_path / "t.txt"
+    targets.write_text(SMALL[0] + "\n")
+    proc = autorl("optimize", "--targets", str(targets), "--min-budget", "1", "--max-budget", "3",
+                  "--out", "/proc/nope", timeout=60)  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("autorl: error: ") and "/proc/nope" in lines[0], proc.stderr
+    assert "worker" not in proc.stderr  # no "started 1 worker process(es)": it failed before
+
+
+def _copy_run(source: Path, target: Path) -> Path:
+    target.mkdir()
+    for name in ("configs.json", "results.json", "run.json"):
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
+def test_a_torn_last_line_is_ignored_and_a_resume_goes_on_after_it(killed_run, tmp_path):
+    out = _copy_run(killed_run[0], tmp_path / "run")
+    with open(out / "results.json", "a") as f:
+        f.write('[[0, 0, 1], 6.0, {"submitted": 1')  # a write cut short by a kill
+    with open(out / "configs.json", "a") as f:
+        f.write('[[0, 0, 9], {"learning_rate"')
+    run = load_run(out)
+    assert len(run.evaluations) == 4 and len(run.configs) == 3  # everything before the torn lines
+    targets = tmp_path / "targets.txt"
+    targets.write_text("\n".join(SMALL) + "\n")
+    resumed = autorl("optimize", "--targets", str(targets), "--min-budget", "2", "--max-budget", "6",
+                     "--n-iterations", "1", "--out", str(out), "--resume", str(out))  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    rows = [json.loads(line) for line in (out / "results.json").read_text().splitlines()]
+    assert len(rows) == 8 and {r[0][0] for r in rows} == {0, 1}  # the torn line is not glued to a new one
+    assert (out / "results.json.torn").read_text().startswith('[[0, 0, 1], 6.0, {"submitted": 1')
+    assert len(load_run(out).evaluations) == 8
+
+
+def test_a_bad_line_in_the_middle_of_the_log_is_an_error_naming_file_and_line(killed_run, tmp_path):
+    out = _copy_run(killed_run[0], tmp_path / "run")
+    lines = (out / "results.json").read_text().splitlines()
+    (out / "results.json").write_text("\n".join([lines[0], lines[1][:25], *lines[2:]]) + "\n")
+    proc = autorl("best", str(out), timeout=60)
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(f"autorl: error: {out / 'results.json'}: line 2: not a JSON value"), proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "message"),
+    [
+        ("configs.json", "{}", r"configs\.json: line 2: expected \[config_id, config, config_info\]"),
+        ("configs.json", '[["a"], {}, {}]', r"configs\.json: line 2: a config id is a list of integers"),
+        ("results.json", "{}", r"results\.json: line 2: expected \[config_id, budget, timestamps, result"),
+        ("results.json", '[[0, 0, 0], "six", {}, null, null]', r"results\.json: line 2: a budget is a number"),
+        ("results.json", '[[0, 0, 0], 6, {}, {"loss": "low"}, null]', r"results\.json: line 2: a result is null"),
+        ("results.json", "[[7, 7, 7], 6, {}, null, null]", r"results\.json: line 2: config \(7, 7, 7\) is not in"),
+    ],
+)
+def test_a_malformed_row_is_an_error_naming_file_and_line(killed_run, tmp_path, name, line, message):
+    out = _copy_run(killed_run[0], tmp_path / "run")
+    rows = (out / name).read_text().splitlines()
+    (out / name).write_text("\n".join([rows[0], line, *rows[1:]]) + "\n")
+    with pytest.raises(AutoRLError, match=message):
+        load_run(out)
+    assert issubclass(AutoRLError, RnaDesignError)
+
+
+def test_a_task_describes_itself_and_loads_again_from_the_description(tmp_path):
+    targets = tmp_path / "t.txt"
+    targets.write_text("\n".join(SMALL) + "\n")
+    task = Task.load("learna", str(targets), seed=3, refine_share=0.25)
+    description = task.describe()
+    assert description["targets"] == str(targets.resolve()) and description["n_targets"] == 3
+    assert json.loads(json.dumps(description)) == description  # plain JSON
+    again = Task.from_description(description)
+    assert again == task and again.targets_source == str(targets.resolve())
+    meta = Task.load("meta", "meta-validation", "meta-train", sampling_episodes=2).describe()
+    assert (meta["targets"], meta["train"], meta["sampling_episodes"]) == ("meta-validation", "meta-train", 2)
+    with pytest.raises(AutoRLError, match="no mode or targets"):
+        Task.from_description({})
+    with pytest.raises(AutoRLError, match="seed must be an integer"):
+        Task.from_description({**description, "seed": "3"})
+    with pytest.raises(AutoRLError, match="no source to describe"):
+        Task("learna", [parse_structure(SMALL[0])]).describe()
+    targets.write_text(SMALL[0] + "\n")
+    with pytest.raises(AutoRLError, match="now holds 1 structures, but the run was described with 3"):
+        Task.from_description(description)
+
+
+def test_a_worker_reads_its_task_from_the_masters_run_json(tmp_path):
+    targets = tmp_path / "t.txt"
+    targets.write_text(SMALL[0] + "\n")
+    task = Task.load("learna", str(targets), seed=5)
+    shared = tmp_path / "shared"
+    with pytest.raises(AutoRLError, match="run.json: no such file"):
+        read_task(shared, "dirtask")
+    prepare_run(SearchSettings(min_budget=1, max_budget=3), shared, run_id="dirtask", task=task)
+    assert read_task(shared, "dirtask") == task
+    with pytest.raises(AutoRLError, match="its newest run is 'dirtask', not 'other'"):
+        read_task(shared, "other", wait=0.6)
+    # --dir: nameserver.json names the master, run.json the task; the (dead) nameserver is the next step
+    (shared / "nameserver.json").write_text(json.dumps({"run_id": "dirtask", "host": "127.0.0.1", "port": 9}))
+    env = {**os.environ, "AUTORL_SECRET": "s"}
+    proc = autorl("worker", "--dir", str(shared), "--run-id", "dirtask", env=env, timeout=60)
+    assert proc.returncode == 2 and "cannot reach the nameserver at 127.0.0.1:9" in proc.stderr, proc.stderr
+    both = autorl("worker", "--run", str(shared), "--seed", "1", "--run-id", "dirtask", "--nameserver", "127.0.0.1:9",
+                  env=env, timeout=60)  # fmt: skip
+    assert both.returncode == 2 and "leave out --seed" in both.stderr, both.stderr
+
+
 # --- multi-host roles and the secret -------------------------------------------------------
 
 
 def test_a_worker_without_the_secret_is_refused(tmp_path):
-    from autorl.run import start_nameserver
+    from autorl.nameserver import start_nameserver
 
     nameserver, host, port = start_nameserver("secret-test", "127.0.0.1", 0, secret="the-right-one")
     try:
@@ -334,7 +449,7 @@ def test_a_worker_without_the_secret_is_refused(tmp_path):
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert raw.returncode != 0 and "hmac key config not symmetric" in raw.stderr
-        check = f"from autorl.run import check_nameserver; check_nameserver('{host}', {port}, 'the-right-one')"
+        check = f"from autorl.nameserver import check_nameserver; check_nameserver('{host}', {port}, 'the-right-one')"
         right = subprocess.run(
             [sys.executable, "-c", check],
             capture_output=True, text=True, timeout=60,
