@@ -51,9 +51,15 @@ def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 (any free one) to 65535, got {value!r}")
+    return int(value)
+
+
 def _address(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
     return host, int(port)
 
@@ -182,11 +188,27 @@ def _add_network_options(parser: argparse.ArgumentParser, *, nameserver: bool = 
         metavar="FILE",
         help="file holding the run's shared secret (or set AUTORL_SECRET); peers without it are refused",
     )
+    tls = parser.add_argument_group(
+        "TLS (runs across networks you do not trust; all three, on every peer)",
+        "Every connection is then TLS, and both sides must present a certificate signed by --tls-ca; "
+        "a machine's certificate must name its --host address. See the README's threat model.",
+    )
+    tls.add_argument("--tls-cert", metavar="PEM", help="this machine's certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="its private key")
+    tls.add_argument("--tls-ca", metavar="PEM", help="the run's CA certificate")
 
 
 def _secret(args: argparse.Namespace) -> str:
+    """The run's shared secret (and, with the --tls-* options, TLS on every connection from now on)."""
     from .nameserver import read_secret, secret_from_env
 
+    tls = (args.tls_cert, args.tls_key, args.tls_ca)
+    if any(tls):
+        if not all(tls):
+            raise AutoRLError("TLS needs all three of --tls-cert, --tls-key and --tls-ca")
+        from .compat import use_tls
+
+        use_tls(*tls)
     if args.secret_file:
         return read_secret(args.secret_file)
     secret = secret_from_env()
@@ -228,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ns = commands.add_parser("nameserver", help="run a nameserver for a multi-host search")
     _add_network_options(ns, nameserver=False)
-    ns.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
+    ns.add_argument("--port", type=_port, default=0, help="port to listen on (default: any free port)")
     add_verbosity_options(ns)
     ns.set_defaults(handler=_cmd_nameserver)
 
@@ -242,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_task_options(master)
     _add_search_options(master)
     _add_network_options(master)
-    master.add_argument("--port", type=int, default=0, help="port of the master's own nameserver (default: any)")
+    master.add_argument("--port", type=_port, default=0, help="port of the master's own nameserver (default: any)")
     master.add_argument("--min-workers", type=positive_int, default=1, help="workers to wait for (default: 1)")
     add_verbosity_options(master)
     master.set_defaults(handler=_cmd_master)

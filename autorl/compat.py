@@ -13,10 +13,20 @@ any traffic. What it fixes, and why here:
   an HMAC key. Here the process-wide key becomes the default of every daemon and proxy, so a peer
   without it is refused at connection time; and a proxy sent over the wire (hpbandster passes its
   dispatcher as a callback) does not carry the key in its serialized state.
+* **Limits Pyro4 does not set.** By default a connection that sends nothing is held forever (45
+  idle connections held all of a nameserver's 40 threads: a keyed client waited 20 s), and a message
+  is read whole, however large its header says it is, before its HMAC is checked. Here idle
+  connections are dropped after :data:`COMM_TIMEOUT_S` (a proxy whose idle connection was dropped
+  reconnects), a message larger than :data:`MAX_MESSAGE_BYTES` is refused unread, and a daemon
+  serves up to :data:`THREADPOOL_SIZE` connections.
+* **TLS** (:func:`use_tls`): for runs across networks you do not trust, every connection is TLS
+  with certificates signed by the run's own CA, required on both sides; HMAC alone authenticates
+  messages but neither encrypts them nor stops a replay.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,9 +34,17 @@ import Pyro4
 import Pyro4.core
 import serpent
 
-__all__ = ["apply", "plain"]
+__all__ = ["COMM_TIMEOUT_S", "MAX_MESSAGE_BYTES", "THREADPOOL_SIZE", "apply", "plain", "use_tls"]
 
 _state: dict[str, Any] = {"applied": False, "key": None}
+
+COMM_TIMEOUT_S = 30.0
+"""Seconds a connection may stay silent (and a call may wait for its reply) before it is dropped.
+hpbandster's long-running calls are one-way (start_computation, register_result), so none waits this long."""
+MAX_MESSAGE_BYTES = 16 * 2**20
+"""Largest Pyro4 message accepted: a configuration or a result is a few kB."""
+THREADPOOL_SIZE = 256
+"""Connections one daemon serves at once (Pyro4's default: 40)."""
 
 
 def _serialize_numpy_scalar(obj: np.generic, serializer: serpent.Serializer, out: list, level: int) -> None:
@@ -66,10 +84,36 @@ def apply(hmac_key: str | bytes | None = None) -> None:
     serpent.register_class(np.generic, _serialize_numpy_scalar)
     Pyro4.config.SERIALIZER = "serpent"
     Pyro4.config.SERIALIZERS_ACCEPTED = {"serpent"}
+    Pyro4.config.COMMTIMEOUT = COMM_TIMEOUT_S
+    Pyro4.config.MAX_RETRIES = 2  # a proxy reconnects when the peer dropped its idle connection
+    Pyro4.config.MAX_MESSAGE_SIZE = MAX_MESSAGE_BYTES
+    Pyro4.config.THREADPOOL_SIZE = THREADPOOL_SIZE
     Pyro4.core.Proxy._pyroHmacKey = _with_default_key(Pyro4.core.Proxy._pyroHmacKey)
     Pyro4.core.Daemon._pyroHmacKey = _with_default_key(Pyro4.core.Daemon._pyroHmacKey)
     Pyro4.core.Proxy.__getstate_for_dict__ = _state_without_key(Pyro4.core.Proxy.__getstate_for_dict__)
     _state["applied"] = True
+
+
+def use_tls(cert: str | Path, key: str | Path, ca: str | Path) -> None:
+    """TLS on every Pyro4 connection of this process, both ways: this process presents ``cert`` (with its
+    ``key``) as server and as client, and accepts only peers whose certificate ``ca`` signed.
+
+    Each machine's certificate must name the address it is reached at (``--host``) as a subject
+    alternative name (IP or DNS), since clients check it. Call before any Pyro4 traffic.
+
+    Raises:
+        AutoRLError: a file is missing.
+    """
+    from .errors import AutoRLError
+
+    for what, path in (("certificate", cert), ("key", key), ("CA certificate", ca)):
+        if not Path(path).is_file():
+            raise AutoRLError(f"{path}: no such TLS {what} file")
+    Pyro4.config.SSL = True
+    Pyro4.config.SSL_REQUIRECLIENTCERT = True
+    Pyro4.config.SSL_SERVERCERT = Pyro4.config.SSL_CLIENTCERT = str(cert)
+    Pyro4.config.SSL_SERVERKEY = Pyro4.config.SSL_CLIENTKEY = str(key)
+    Pyro4.config.SSL_CACERTS = str(ca)
 
 
 def plain(value: Any) -> Any:
