@@ -20,6 +20,7 @@ from typing import Any
 from rnadesign.console import (
     EXIT_OK,
     EXIT_USAGE,
+    ArgumentParser,
     add_verbosity_options,
     configure_logging,
     positive_int,
@@ -229,7 +230,7 @@ def _bind_host(args: argparse.Namespace) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG,
         description="BOHB (hpbandster) over rnadesign's network, state and training hyperparameters.",
     )

@@ -92,7 +92,8 @@ def read_credentials(directory: str | Path, run_id: str | None = None, wait: flo
             problem = "no such file (is the master running?)"
         # a half-written or foreign file: JSON errors are ValueErrors, a non-object an AttributeError
         except (OSError, ValueError, AttributeError, KeyError, TypeError) as err:
-            raise AutoRLError(f"{path}: unreadable nameserver address ({err})") from None
+            reason = "not a JSON object" if isinstance(err, AttributeError) else str(err)
+            raise AutoRLError(f"{path}: unreadable nameserver address ({reason})") from None
         if time.monotonic() >= deadline:
             raise AutoRLError(f"{path}: no nameserver address after {wait:g}s: {problem}")
         time.sleep(0.5)

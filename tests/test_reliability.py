@@ -156,3 +156,36 @@ def test_a_policy_file_with_pickled_code_is_refused_with_torchs_whole_reason(tmp
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and not (tmp_path / "pwned").exists()
     assert "refused" in lines[0] and "arbitrary code execution" in lines[0] and "posix.system" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nameserver", "--port", "99999", "--secret-file", "SECRET"], "a port is 0 (any free one) to 65535"),
+        (["worker", "--dir", "NSDIR", "--secret-file", "SECRET", "--wait-for-master", "1"], "not a JSON object"),
+        (["worker", "--nameserver", "127.0.0.1:70000", "--secret-file", "SECRET"], "expected HOST:PORT"),
+    ],
+)
+def test_autorl_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    pytest.importorskip("hpbandster")
+    (tmp_path / "secret").write_text("s3cret")
+    (tmp_path / "ns").mkdir()
+    (tmp_path / "ns" / "nameserver.json").write_text("[]")
+    args = [{"SECRET": str(tmp_path / "secret"), "NSDIR": str(tmp_path / "ns")}.get(a, a) for a in args]
+    proc = subprocess.run([sys.executable, "-m", "autorl", *args], capture_output=True, text=True, timeout=120)
+    errors = [line for line in proc.stderr.strip().splitlines() if "error" in line]
+    assert proc.returncode == 2 and len(errors) == 1 and message in errors[0] and "Traceback" not in proc.stderr
+
+
+def test_install_notes_are_honest():
+    """PyPI's torch is the CUDA build on an ordinary Linux machine; torch.load(weights_only) is safe from 2.6."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in readme
+    assert "netifaces compiles C" in readme
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    minimum = re.search(r'"torch>=(\d+)\.(\d+)', pyproject)
+    assert minimum and (int(minimum[1]), int(minimum[2])) >= (2, 6)
