@@ -22,6 +22,7 @@ __all__ = [
     "NetworkConfig",
     "PPOConfig",
     "PRESETS",
+    "SearchConfig",
     "load_agent_config",
 ]
 
@@ -183,6 +184,40 @@ class PPOConfig:
             n_steps += 1
         minibatch = max(1, (n_steps * n_envs) // self.n_minibatches)
         return n_steps, minibatch
+
+
+OBJECTIVES = ("ensemble-defect", "probability")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The ensemble-aware search of the ``hybrid`` and ``search`` modes (see ``hybrid.py``)."""
+
+    objective: str = "ensemble-defect"
+    """What the search minimises: the normalised ensemble defect, or ``probability``, -ln P(target) per site."""
+    population: int = 10
+    """Designs kept (the k best by the objective); parents are drawn from them."""
+    parent_temperature: float = 0.05
+    """Parents are drawn with weight exp(-(objective - best) / temperature): small is greedy."""
+    site_floor: float = 0.02
+    """Sites are drawn in proportion to their positional defect plus this (so no site is ever ruled out)."""
+    neighbour_pair: float = 0.3
+    """Chance that mutating a pair also re-draws a stacked neighbour pair (helix ends move together)."""
+    policy_designs: int = 32
+    """Designs sampled from the policy to seed the population (``hybrid``; reseeds take half as many)."""
+    patience: int = 200
+    """Steps without a better objective before the population is reseeded around its best design."""
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        _check_range("population", self.population, 1, 1000)
+        _check_range("parent_temperature", self.parent_temperature, 1e-4, 10)
+        _check_range("site_floor", self.site_floor, 0, 1)
+        _check_range("neighbour_pair", self.neighbour_pair, 0, 1)
+        _check_range("policy_designs", self.policy_designs, 1, 10000)
+        _check_range("patience", self.patience, 1, 10**6)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .config import SearchConfig
 from .errors import ConfigError, RnaDesignError
 from .folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
 from .modes import DEFAULT_MODE, MODES, get_mode
@@ -62,6 +63,8 @@ class DesignSettings:
     """Pre-trained policy file for the modes that use one (None: the one shipped with the package)."""
     sample_batch: int = 16
     """Episodes sampled per policy call in ``meta-learna`` mode."""
+    search: SearchConfig = field(default_factory=SearchConfig)
+    """The ensemble-aware search of the ``hybrid`` and ``search`` modes."""
 
     def __post_init__(self) -> None:
         get_mode(self.mode)

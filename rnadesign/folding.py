@@ -18,6 +18,7 @@ from .structure import Structure, parse_structure
 __all__ = [
     "ENERGY_PARAMETERS",
     "DesignCheck",
+    "EnsembleView",
     "FoldingModel",
     "InvalidSequenceError",
     "check_design",
@@ -207,6 +208,45 @@ def check_design(
     if unique:
         is_unique = distance == 0 and is_unique_mfe(sequence, target, model)
     return DesignCheck(sequence, structure, energy, distance, distance == 0, is_unique)
+
+
+@dataclass(frozen=True)
+class EnsembleView:
+    """A design seen through its MFE structure and its whole ensemble (the partition function)."""
+
+    sequence: str
+    structure: str
+    """MFE structure."""
+    distance: int
+    """Hamming distance between the MFE structure and the target."""
+    probability: float
+    """P(target | sequence): the target's Boltzmann probability in the ensemble."""
+    defect: tuple[float, ...]
+    """Positional defect: per site, the probability of not being in its target state (paired with its
+    target partner, or unpaired); the normalised ensemble defect is their mean."""
+
+    @property
+    def ensemble_defect(self) -> float:
+        return sum(self.defect) / len(self.defect)
+
+
+def ensemble_view(sequence: str, target: Structure, model: FoldingModel = DEFAULT_MODEL) -> EnsembleView:
+    """MFE structure, P(target) and the positional defects of ``sequence`` (an MFE fold and a partition
+    function: about three folds' time)."""
+    import numpy as np
+
+    fc = _compound(validate_sequence(sequence), model)
+    structure, energy = fc.mfe()
+    fc.exp_params_rescale(energy)  # keeps long sequences' partition functions in range
+    fc.pf()
+    probability = fc.pr_structure(target.dot_bracket)
+    bpp = np.array(fc.bpp())[1:, 1:]
+    bpp = bpp + bpp.T
+    partners = np.array(target.pairs)
+    paired = partners >= 0
+    in_target_state = np.where(paired, bpp[np.arange(len(partners)), np.maximum(partners, 0)], 1.0 - bpp.sum(axis=1))
+    defect = tuple(float(d) for d in np.clip(1.0 - in_target_state, 0.0, 1.0))
+    return EnsembleView(sequence, structure, hamming(structure, target.dot_bracket), float(probability), defect)
 
 
 def vienna_version() -> str:

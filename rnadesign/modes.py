@@ -128,6 +128,23 @@ MODES: Mapping[str, Mode] = MappingProxyType(
                 restarts=True,
             ),
             Mode(
+                "hybrid",
+                "the pre-trained policy's designs seed an ensemble-aware population search (MFE = target wins)",
+                runner="rnadesign.hybrid:run_hybrid",
+                uses_policy=True,
+            ),
+            Mode(
+                "search",
+                "the ensemble-aware search alone, from a designer's start (GC pairs, A loops): no policy",
+                runner="rnadesign.hybrid:run_search",
+            ),
+            Mode(
+                "policy",
+                "the pre-trained policy's designs alone: no refinement walk (an ablation of meta-learna)",
+                runner="rnadesign.sampling:run_policy_only",
+                uses_policy=True,
+            ),
+            Mode(
                 "rnainverse",
                 "ViennaRNA's RNAinverse from random starts, restarted until solved (a baseline, no agent)",
                 runner="rnadesign.baselines:run_rnainverse",

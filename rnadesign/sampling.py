@@ -7,6 +7,7 @@ took. A network NumPy does not implement falls back to the torch policy.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from .numpy_policy import NumpyPolicy
 from .policy_file import PolicyFile
 from .state import DesignRun
 
-__all__ = ["run_sampling"]
+__all__ = ["policy_episodes", "run_policy_only", "run_sampling"]
 
 
 def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
@@ -25,6 +26,29 @@ def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None
     if not NumpyPolicy.supports(agent):
         _run_sampling_torch(run, agent, policy)
         return
+    for info in policy_episodes(run, agent, policy):
+        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
+        if run.should_stop():
+            return
+
+
+def run_policy_only(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
+    """``policy`` mode: the pre-trained policy's designs alone, no refinement walk (an ablation)."""
+    for info in policy_episodes(run, agent, policy):
+        run.episodes += 1
+        run.folds += info["folds"]
+        if info["folded"]:
+            run.record(info["sequence"], info["distance"])
+        if run.should_stop():
+            return
+
+
+def policy_episodes(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> Iterator[dict[str, Any]]:
+    """Finished episodes' ``info`` (design, its distance, folds spent), sampled from the policy in NumPy,
+    ``settings.sample_batch`` environments at a time, for as long as the caller takes them.
+
+    The environments fold within ``run.clock``; an episode past it comes back with ``folded`` False.
+    """
     network = NumpyPolicy(agent, policy.state_dict)
     rng = np.random.default_rng([run.seed, 1])  # the actions' own stream, apart from the run's search
     envs = [
@@ -38,9 +62,7 @@ def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None
         for i, (env, action) in enumerate(zip(envs, actions)):
             observation, _, terminated, _, info = env.step(action)
             if terminated:
-                run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
-                if run.should_stop():
-                    return
+                yield info
                 observation, _ = env.reset()
             observations[i] = observation
 

@@ -1,0 +1,211 @@
+"""The hybrid designer: the learned policy proposes, an ensemble-aware search finishes.
+
+Every candidate is seen through its whole Boltzmann ensemble (:func:`~rnadesign.folding.ensemble_view`:
+an MFE fold and a partition function), and success is the MFE structure equal to the target. The
+search keeps the ``population`` best designs by the objective (normalised ensemble defect, or
+-ln P(target) per site), draws a parent by a softmax over the objective, draws a site in proportion
+to its positional defect, and mutates it: an unpaired site to another base, a paired site together
+with its partner to another pair (GC, CG, AU, UA, GU, UG; never a non-pair), sometimes with a stacked
+neighbour pair. A child better than the population's worst joins it. When the best objective has not
+improved for ``patience`` steps, the population is reseeded around its best design (``hybrid``: with
+new designs from the policy). The ideas come from SAMFEO (objective, population, positional-defect
+sites, structured mutation) and NEMO (designer priors); the code is ours.
+
+``hybrid`` seeds the population with designs sampled from the pre-trained policy (no 4^k local step:
+the search spends those folds better); ``search`` starts from a designer's sequence (GC/CG pairs, A in
+loops) instead, the ablation without the policy. Both fold within the run's deadline and count
+every fold (an evaluation counts as three).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .config import AgentConfig, SearchConfig
+from .folding import EnsembleView, ensemble_view
+from .policy_file import PolicyFile
+from .state import DesignRun
+from .structure import Structure
+
+__all__ = ["EnsembleSearch", "designer_start", "run_hybrid", "run_search"]
+
+PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
+#: Stems GC-rich, as designers make them (NEMO weighs GC/CG 16, AU/UA 9, GU/UG 2).
+PAIR_WEIGHTS = np.array([16, 16, 9, 9, 2, 2], dtype=float)
+UNPAIRED = "ACGU"
+#: Loops mostly A (designers' and SAMFEO's start), G and the rest less.
+UNPAIRED_WEIGHTS = np.array([6, 1, 2, 1], dtype=float)
+#: An ensemble view costs about this many MFE folds (an MFE fold and a partition function).
+VIEW_FOLDS = 3
+
+
+def designer_start(target: Structure, rng: np.random.Generator) -> str:
+    """A designer's first guess: every pair GC or CG (drawn), every unpaired site A."""
+    letters = ["A"] * len(target)
+    for i, j in enumerate(target.pairs):
+        if i < j:
+            letters[i], letters[j] = ("G", "C") if rng.random() < 0.5 else ("C", "G")
+    return "".join(letters)
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    view: EnsembleView
+    objective: float
+
+    @property
+    def sequence(self) -> str:
+        return self.view.sequence
+
+
+class EnsembleSearch:
+    """The population search on one design run (see the module docstring)."""
+
+    def __init__(self, run: DesignRun, config: SearchConfig, reseed: Callable[[int], list[str]] | None = None):
+        self.run, self.config, self.reseed = run, config, reseed
+        self.target = run.target
+        self.rng = run.rng
+        self.population: list[Candidate] = []
+        self.seen: dict[str, Candidate] = {}
+        self.view_s = VIEW_FOLDS * run.clock.fold_s
+        self.steps = 0
+        self.best_objective = math.inf
+        self.last_improvement = 0
+        # Pairs once, as (i, j) with i < j, and each site's unit: the pair it belongs to, or itself.
+        self.pair_of = {i: (min(i, j), max(i, j)) for i, j in enumerate(self.target.pairs) if j >= 0}
+
+    # -- evaluating -------------------------------------------------------------------------------
+    def objective(self, view: EnsembleView) -> float:
+        if self.config.objective == "probability":
+            return -math.log(max(view.probability, 1e-300)) / len(self.target)
+        return view.ensemble_defect
+
+    def evaluate(self, sequence: str) -> Candidate | None:
+        """The candidate's ensemble view, if it still fits before the deadline (None otherwise)."""
+        if sequence in self.seen:
+            return self.seen[sequence]
+        clock = self.run.clock
+        if not clock.fits(self.view_s):
+            return None
+        start = time.perf_counter()
+        view = ensemble_view(sequence, self.target, self.run.settings.folding)
+        seconds = time.perf_counter() - start
+        self.view_s = max(seconds, 0.8 * self.view_s + 0.2 * seconds)
+        clock.fold_s = max(clock.fold_s, seconds / VIEW_FOLDS)
+        self.run.folds += VIEW_FOLDS
+        self.run.episodes += 1
+        candidate = Candidate(view, self.objective(view))
+        self.seen[sequence] = candidate
+        self.run.record(sequence, view.distance)
+        return candidate
+
+    def add(self, candidate: Candidate) -> None:
+        """Keep the ``population`` best distinct designs."""
+        if any(c.sequence == candidate.sequence for c in self.population):
+            return
+        self.population.append(candidate)
+        self.population.sort(key=lambda c: (c.view.distance > 0, c.objective))
+        del self.population[self.config.population :]
+        if candidate.objective < self.best_objective - 1e-12:
+            self.best_objective = candidate.objective
+            self.last_improvement = self.steps
+
+    # -- proposing --------------------------------------------------------------------------------
+    def parent(self) -> Candidate:
+        objectives = np.array([c.objective for c in self.population])
+        weights = np.exp(-(objectives - objectives.min()) / self.config.parent_temperature)
+        return self.population[int(self.rng.choice(len(self.population), p=weights / weights.sum()))]
+
+    def mutate(self, parent: Candidate) -> str:
+        letters = list(parent.sequence)
+        weights = np.array(parent.view.defect) + self.config.site_floor
+        site = int(self.rng.choice(len(letters), p=weights / weights.sum()))
+        if site in self.pair_of:
+            self._mutate_pair(letters, self.pair_of[site])
+            if self.rng.random() < self.config.neighbour_pair:
+                i, j = self.pair_of[site]
+                stacked = [(i - 1, j + 1), (i + 1, j - 1)]
+                neighbours = [p for p in stacked if p[0] in self.pair_of and self.pair_of[p[0]] == p]
+                if neighbours:
+                    self._mutate_pair(letters, neighbours[int(self.rng.integers(len(neighbours)))])
+        else:
+            choices = [k for k, b in enumerate(UNPAIRED) if b != letters[site]]
+            w = UNPAIRED_WEIGHTS[choices]
+            letters[site] = UNPAIRED[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
+        return "".join(letters)
+
+    def _mutate_pair(self, letters: list[str], pair: tuple[int, int]) -> None:
+        i, j = pair
+        choices = [k for k, p in enumerate(PAIRS) if p != letters[i] + letters[j]]
+        w = PAIR_WEIGHTS[choices]
+        letters[i], letters[j] = PAIRS[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def seed(self, sequences: list[str]) -> None:
+        for sequence in sequences:
+            candidate = self.evaluate(sequence)
+            if candidate is None:
+                return
+            self.add(candidate)
+
+    def run_until_done(self) -> None:
+        while self.population and not self.run.should_stop():
+            if self.steps - self.last_improvement >= self.config.patience:
+                self._reseed()
+            self.steps += 1
+            child = self.evaluate(self.mutate(self.parent()))
+            if child is None:  # no time left for another evaluation
+                return
+            self.add(child)
+
+    def _reseed(self) -> None:
+        """Stuck: keep the best design, and refill around it (with fresh policy designs where there are)."""
+        best = self.population[0]
+        self.population = [best]
+        self.best_objective, self.last_improvement = best.objective, self.steps
+        fresh = self.reseed(max(1, self.config.policy_designs // 2)) if self.reseed else []
+        self.seed(fresh)
+        while len(self.population) < self.config.population and self.run.clock.fits(self.view_s):
+            candidate = self.evaluate(self.mutate(self.parent()))
+            if candidate is None:
+                return
+            self.add(candidate)
+
+
+def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyFile | None = None) -> None:
+    """``search`` mode: the ensemble-aware search from a designer's start, no policy (an ablation)."""
+    search = EnsembleSearch(run, run.settings.search)
+    search.seed([designer_start(run.target, run.rng)])
+    search.run_until_done()
+
+
+def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
+    """``hybrid`` mode: the policy's designs seed (and reseed) the ensemble-aware search."""
+    from .sampling import policy_episodes
+
+    # The policy's designs are proposals for the search, which spends the folds of the 4^k local step better.
+    agent = dataclasses.replace(agent, env=dataclasses.replace(agent.env, mutation_threshold=0))
+    episodes = policy_episodes(run, agent, policy)
+
+    def sample(n: int) -> list[str]:
+        designs: list[tuple[int, str]] = []
+        for info in episodes:
+            if not info["folded"]:
+                break
+            run.episodes += 1
+            run.folds += info["folds"]
+            run.record(info["sequence"], info["distance"])
+            designs.append((info["distance"], info["sequence"]))
+            if len(designs) >= n or run.should_stop():
+                break
+        designs.sort()
+        return [sequence for _, sequence in designs[: run.settings.search.population]]
+
+    search = EnsembleSearch(run, run.settings.search, reseed=sample)
+    search.seed(sample(run.settings.search.policy_designs) or [designer_start(run.target, run.rng)])
+    search.run_until_done()
