@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="fasta",
         help="output format: FASTA records, or one JSON object per target per line",
     )
+    design.add_argument(
+        "--search-config",
+        metavar="JSON_OR_FILE",
+        help="--mode hybrid/search: settings of the search as a JSON object or file, e.g. '{\"population\": 20}' "
+        "(fields of rnadesign.config.SearchConfig)",
+    )
     design.add_argument("--threads", type=positive_int, default=1, help="torch threads (default: 1)")
     add_verbosity_options(design)
     _add_folding_options(design)
@@ -183,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--restart-timeout", type=positive_number, metavar="SECONDS", help="as rnadesign design --restart-timeout"
     )
+    bench.add_argument("--search-config", metavar="JSON_OR_FILE", help="as rnadesign design --search-config")
     add_verbosity_options(bench)
     _add_folding_options(bench)
     bench.set_defaults(handler=_cmd_benchmark)
@@ -252,6 +259,12 @@ def _limit_threads(n: int) -> None:
         sys.modules["torch"].set_num_threads(n)
 
 
+def _search_config(args: argparse.Namespace):
+    from .config import SearchConfig, load_search_config
+
+    return SearchConfig() if args.search_config is None else load_search_config(args.search_config)
+
+
 def _collect_targets(args: argparse.Namespace) -> list[Target]:
     """The targets of ``design``: the TARGET argument or the ``--input`` file (raises on neither or both)."""
     if args.target is not None and args.input is not None:
@@ -300,6 +313,8 @@ def _check_mode_options(args: argparse.Namespace, mode) -> None:
         raise ConfigError(applies("--stall-restart", lambda m: m.stall_restart))
     if getattr(args, "restart_timeout", None) is not None and not mode.restarts:
         raise ConfigError(applies("--restart-timeout", lambda m: m.restarts))
+    if getattr(args, "search_config", None) is not None and not mode.searches:
+        raise ConfigError(applies("--search-config", lambda m: m.searches))
 
 
 def _print_design(result, fmt: str) -> None:
@@ -352,6 +367,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
 
     from .design import DesignSettings, design
 
+    search = _search_config(args)
     _limit_threads(args.threads)
     for index, (target, structure) in enumerate(good):
         seed = None if args.seed is None else (args.seed + index) % SEED_LIMIT
@@ -364,6 +380,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
             seed=seed,
             folding=folding,
             policy=args.policy,
+            search=search,
         )
         _log.info("[%s] designing %d nt, mode %s, %gs budget", target.name, len(structure), args.mode, args.time_limit)
         try:
@@ -414,6 +431,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         stall_restart=args.stall_restart,
         restart_timeout=args.restart_timeout,
         policy=args.policy,
+        search=_search_config(args),
     )
     _check_mode_options(args, get_mode(args.method))
     config = _benchmark_config(args.method, args.config, args.policy)

@@ -23,6 +23,7 @@ __all__ = [
     "PPOConfig",
     "PRESETS",
     "SearchConfig",
+    "load_search_config",
     "load_agent_config",
 ]
 
@@ -186,18 +187,21 @@ class PPOConfig:
         return n_steps, minibatch
 
 
-OBJECTIVES = ("ensemble-defect", "probability")
+OBJECTIVES = ("ensemble-defect", "probability", "mixed", "gap")
 
 
 @dataclass(frozen=True)
 class SearchConfig:
     """The ensemble-aware search of the ``hybrid`` and ``search`` modes (see ``hybrid.py``)."""
 
-    objective: str = "ensemble-defect"
-    """What the search minimises: the normalised ensemble defect, or ``probability``, -ln P(target) per site."""
+    objective: str = "probability"
+    """What the search minimises: ``probability``, -ln P(target) per site (SAMFEO's probability defect, on
+    a scale that still tells long designs apart); ``ensemble-defect``, the normalised ensemble defect;
+    ``mixed``, the MFE distance per site plus the ensemble defect; ``gap``, E(target) - E(MFE) per site
+    plus the ensemble defect."""
     population: int = 10
     """Designs kept (the k best by the objective); parents are drawn from them."""
-    parent_temperature: float = 0.05
+    parent_temperature: float = 0.3
     """Parents are drawn with weight exp(-(objective - best) / temperature): small is greedy."""
     site_floor: float = 0.02
     """Sites are drawn in proportion to their positional defect plus this (so no site is ever ruled out)."""
@@ -206,7 +210,11 @@ class SearchConfig:
     policy_designs: int = 32
     """Designs sampled from the policy to seed the population (``hybrid``; reseeds take half as many)."""
     patience: int = 200
-    """Steps without a better objective before the population is reseeded around its best design."""
+    """Steps without a better objective before the population is reseeded."""
+    restart: str = "fresh"
+    """On reseeding: ``fresh`` starts again from new designs (SAMFEO restarts so), ``best`` keeps the best."""
+    boost: float = 4.0
+    """How much likelier G and A are at a hairpin loop's first mismatch (1: no boost, and an all-A start)."""
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -218,6 +226,9 @@ class SearchConfig:
         _check_range("neighbour_pair", self.neighbour_pair, 0, 1)
         _check_range("policy_designs", self.policy_designs, 1, 10000)
         _check_range("patience", self.patience, 1, 10**6)
+        if self.restart not in ("fresh", "best"):
+            raise ConfigError(f"restart must be 'fresh' or 'best', got {self.restart!r}")
+        _check_range("boost", self.boost, 1, 100)
 
 
 @dataclass(frozen=True)
@@ -340,3 +351,25 @@ def load_agent_config(preset_or_path: str | Path) -> AgentConfig:
         return AgentConfig.from_dict(data, name=path.name)
     except TypeError as err:  # a value of the wrong type reaching a dataclass
         raise ConfigError(f"{path}: {err}") from None
+
+
+def load_search_config(text_or_path: str | Path) -> SearchConfig:
+    """A :class:`SearchConfig` from a JSON object given inline (``'{"population": 20}'``) or in a file.
+
+    Raises:
+        ConfigError: unreadable file, malformed JSON, unknown fields or invalid values.
+    """
+    text = str(text_or_path)
+    if not text.lstrip().startswith("{"):
+        path = Path(text)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such search configuration file (or give a JSON object)") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path}: cannot read search configuration ({err})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"search configuration: not valid JSON ({err.msg} at line {err.lineno})") from None
+    return _from_dict(SearchConfig, data, "search configuration")

@@ -224,6 +224,8 @@ class EnsembleView:
     defect: tuple[float, ...]
     """Positional defect: per site, the probability of not being in its target state (paired with its
     target partner, or unpaired); the normalised ensemble defect is their mean."""
+    energy_gap: float = 0.0
+    """Free energy of the target minus the MFE (kcal/mol): 0 exactly when the target is an MFE structure."""
 
     @property
     def ensemble_defect(self) -> float:
@@ -237,6 +239,7 @@ def ensemble_view(sequence: str, target: Structure, model: FoldingModel = DEFAUL
 
     fc = _compound(validate_sequence(sequence), model)
     structure, energy = fc.mfe()
+    gap = fc.eval_structure(target.dot_bracket) - energy
     fc.exp_params_rescale(energy)  # keeps long sequences' partition functions in range
     fc.pf()
     probability = fc.pr_structure(target.dot_bracket)
@@ -246,7 +249,8 @@ def ensemble_view(sequence: str, target: Structure, model: FoldingModel = DEFAUL
     paired = partners >= 0
     in_target_state = np.where(paired, bpp[np.arange(len(partners)), np.maximum(partners, 0)], 1.0 - bpp.sum(axis=1))
     defect = tuple(float(d) for d in np.clip(1.0 - in_target_state, 0.0, 1.0))
-    return EnsembleView(sequence, structure, hamming(structure, target.dot_bracket), float(probability), defect)
+    distance = hamming(structure, target.dot_bracket)
+    return EnsembleView(sequence, structure, distance, float(probability), defect, float(gap))
 
 
 def vienna_version() -> str:

@@ -44,12 +44,38 @@ UNPAIRED_WEIGHTS = np.array([6, 1, 2, 1], dtype=float)
 VIEW_FOLDS = 3
 
 
-def designer_start(target: Structure, rng: np.random.Generator) -> str:
-    """A designer's first guess: every pair GC or CG (drawn), every unpaired site A."""
+def hairpin_mismatches(target: Structure) -> tuple[set[int], set[int]]:
+    """Sites of the first mismatch of every hairpin loop of 4 or more: (5' sites, 3' sites)."""
+    first, last = set(), set()
+    for i, j in enumerate(target.pairs):
+        if i < j and j - i - 1 >= 4 and all(target.pairs[k] == -1 for k in range(i + 1, j)):
+            first.add(i + 1)
+            last.add(j - 1)
+    return first, last
+
+
+def unpaired_priors(target: Structure, boost: float) -> np.ndarray:
+    """Per site, weights over ACGU for an unpaired site: A-rich loops, and a G-A first mismatch in
+    hairpin loops (the designers' "boost", as NEMO's playouts use it), ``boost`` times as likely."""
+    priors = np.tile(UNPAIRED_WEIGHTS, (len(target), 1))
+    first, last = hairpin_mismatches(target)
+    for site in first:
+        priors[site, UNPAIRED.index("G")] *= boost
+    for site in last:
+        priors[site, UNPAIRED.index("A")] *= boost
+    return priors
+
+
+def designer_start(target: Structure, rng: np.random.Generator, boost: bool = True) -> str:
+    """A designer's first guess: every pair GC or CG (drawn), unpaired sites A, and with ``boost`` a
+    G-A first mismatch in every hairpin loop of 4 or more."""
     letters = ["A"] * len(target)
     for i, j in enumerate(target.pairs):
         if i < j:
             letters[i], letters[j] = ("G", "C") if rng.random() < 0.5 else ("C", "G")
+    if boost:
+        for site in hairpin_mismatches(target)[0]:
+            letters[site] = "G"
     return "".join(letters)
 
 
@@ -78,11 +104,17 @@ class EnsembleSearch:
         self.last_improvement = 0
         # Pairs once, as (i, j) with i < j, and each site's unit: the pair it belongs to, or itself.
         self.pair_of = {i: (min(i, j), max(i, j)) for i, j in enumerate(self.target.pairs) if j >= 0}
+        self.priors = unpaired_priors(self.target, config.boost)
 
     # -- evaluating -------------------------------------------------------------------------------
     def objective(self, view: EnsembleView) -> float:
-        if self.config.objective == "probability":
+        kind = self.config.objective
+        if kind == "probability":
             return -math.log(max(view.probability, 1e-300)) / len(self.target)
+        if kind == "mixed":
+            return view.distance / len(self.target) + view.ensemble_defect
+        if kind == "gap":
+            return view.energy_gap / len(self.target) + view.ensemble_defect
         return view.ensemble_defect
 
     def evaluate(self, sequence: str) -> Candidate | None:
@@ -135,7 +167,7 @@ class EnsembleSearch:
                     self._mutate_pair(letters, neighbours[int(self.rng.integers(len(neighbours)))])
         else:
             choices = [k for k, b in enumerate(UNPAIRED) if b != letters[site]]
-            w = UNPAIRED_WEIGHTS[choices]
+            w = self.priors[site, choices]
             letters[site] = UNPAIRED[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
         return "".join(letters)
 
@@ -164,12 +196,17 @@ class EnsembleSearch:
             self.add(child)
 
     def _reseed(self) -> None:
-        """Stuck: keep the best design, and refill around it (with fresh policy designs where there are)."""
+        """Stuck: start again from fresh designs (new policy designs, or a new designer's start); with
+        ``restart`` "best", keep the best design and refill around it instead."""
         best = self.population[0]
-        self.population = [best]
-        self.best_objective, self.last_improvement = best.objective, self.steps
+        self.population = [best] if self.config.restart == "best" else []
+        self.best_objective, self.last_improvement = (best.objective if self.population else math.inf), self.steps
         fresh = self.reseed(max(1, self.config.policy_designs // 2)) if self.reseed else []
+        if not fresh and not self.population:
+            fresh = [designer_start(self.target, self.rng, self.config.boost > 1)]
         self.seed(fresh)
+        if not self.population:
+            return
         while len(self.population) < self.config.population and self.run.clock.fits(self.view_s):
             candidate = self.evaluate(self.mutate(self.parent()))
             if candidate is None:
@@ -180,7 +217,7 @@ class EnsembleSearch:
 def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyFile | None = None) -> None:
     """``search`` mode: the ensemble-aware search from a designer's start, no policy (an ablation)."""
     search = EnsembleSearch(run, run.settings.search)
-    search.seed([designer_start(run.target, run.rng)])
+    search.seed([designer_start(run.target, run.rng, run.settings.search.boost > 1)])
     search.run_until_done()
 
 
@@ -207,5 +244,6 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
         return [sequence for _, sequence in designs[: run.settings.search.population]]
 
     search = EnsembleSearch(run, run.settings.search, reseed=sample)
-    search.seed(sample(run.settings.search.policy_designs) or [designer_start(run.target, run.rng)])
+    start = designer_start(run.target, run.rng, run.settings.search.boost > 1)
+    search.seed(sample(run.settings.search.policy_designs) or [start])
     search.run_until_done()

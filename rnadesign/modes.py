@@ -50,6 +50,8 @@ class Mode:
     """The mode honours ``DesignSettings.stall_restart``."""
     restarts: bool = False
     """The mode honours ``DesignSettings.restart_timeout`` (it learns, so a fresh start can help)."""
+    searches: bool = False
+    """The mode runs the ensemble-aware search, configured by ``DesignSettings.search``."""
 
     @property
     def accepts_config(self) -> bool:
@@ -132,11 +134,13 @@ MODES: Mapping[str, Mode] = MappingProxyType(
                 "the pre-trained policy's designs seed an ensemble-aware population search (MFE = target wins)",
                 runner="rnadesign.hybrid:run_hybrid",
                 uses_policy=True,
+                searches=True,
             ),
             Mode(
                 "search",
                 "the ensemble-aware search alone, from a designer's start (GC pairs, A loops): no policy",
                 runner="rnadesign.hybrid:run_search",
+                searches=True,
             ),
             Mode(
                 "policy",

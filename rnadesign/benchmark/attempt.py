@@ -23,6 +23,7 @@ def main(argv: list[str]) -> int:
     spec = json.loads(argv[1])
     launch = float(spec["launch"])
     deadline = launch + float(spec["time_limit"])
+    from ..config import SearchConfig
     from ..design import DesignSettings, design
     from ..folding import FoldingModel
 
@@ -36,6 +37,7 @@ def main(argv: list[str]) -> int:
         progress_every=float("inf"),
         restart_timeout=spec.get("restart_timeout"),
         policy=spec.get("policy"),
+        search=SearchConfig(**spec.get("search", {})),
         **({} if spec.get("stall_restart") is None else {"stall_restart": spec["stall_restart"]}),
     )
 

@@ -8,6 +8,7 @@ attempts already recorded. Every solved design is folded again here before it is
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -18,10 +19,11 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import SearchConfig
 from ..errors import ConfigError
 from ..files import CorruptFileError, append_json_line, atomic_write_json, read_json_lines
 from ..folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
@@ -59,6 +61,8 @@ class BenchmarkSpec:
     """``DesignSettings.restart_timeout`` of the attempts."""
     policy: str | None = None
     """Policy file for the modes that use one (None: the one shipped with the package)."""
+    search: SearchConfig = field(default_factory=SearchConfig)
+    """The search of the modes that run one."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -93,6 +97,7 @@ class BenchmarkSpec:
             if mode.stall_restart
             else None,
             "restart_timeout": self.restart_timeout,
+            "search": dataclasses.asdict(self.search) if mode.searches else None,
             "vienna_version": vienna_version(),
         }
 
@@ -141,6 +146,7 @@ class _Runner:
             "stall_restart": self.spec.stall_restart,
             "restart_timeout": self.spec.restart_timeout,
             "policy": self.spec.policy,
+            "search": dataclasses.asdict(self.spec.search),
             "launch": time.time(),
         }
 
