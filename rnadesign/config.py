@@ -208,7 +208,11 @@ class SearchConfig:
     neighbour_pair: float = 0.3
     """Chance that mutating a pair also re-draws a stacked neighbour pair (helix ends move together)."""
     policy_designs: int = 32
-    """Designs sampled from the policy to seed the population (``hybrid``; reseeds take half as many)."""
+    """Designs sampled from the policy to seed the population beside the designer's start (``hybrid``;
+    reseeds take half as many)."""
+    policy_prior: float = 0.5
+    """``hybrid``: weight of the policy's action probabilities in the mutation priors (the designer's
+    weights take the rest)."""
     patience: int = 200
     """Steps without a better objective before the population is reseeded."""
     restart: str = "fresh"
@@ -225,6 +229,7 @@ class SearchConfig:
         _check_range("site_floor", self.site_floor, 0, 1)
         _check_range("neighbour_pair", self.neighbour_pair, 0, 1)
         _check_range("policy_designs", self.policy_designs, 1, 10000)
+        _check_range("policy_prior", self.policy_prior, 0, 1)
         _check_range("patience", self.patience, 1, 10**6)
         if self.restart not in ("fresh", "best"):
             raise ConfigError(f"restart must be 'fresh' or 'best', got {self.restart!r}")

@@ -89,10 +89,49 @@ class Candidate:
         return self.view.sequence
 
 
-class EnsembleSearch:
-    """The population search on one design run (see the module docstring)."""
+def policy_priors(target: Structure, agent: AgentConfig, policy: PolicyFile) -> tuple[np.ndarray, np.ndarray] | None:
+    """The policy's own action probabilities at every site, as mutation priors: per site, weights over
+    ACGU (unpaired sites) and over :data:`PAIRS` (a pair's opening site; GU/UG get none, the policy never
+    places them). None for a policy that sees the nucleotides placed (its choices depend on the design)."""
+    from .env import PAIR_ACTIONS, UNPAIRED_ACTIONS, RnaDesignEnv
+    from .numpy_policy import NumpyPolicy
 
-    def __init__(self, run: DesignRun, config: SearchConfig, reseed: Callable[[int], list[str]] | None = None):
+    if agent.env.include_sequence or not NumpyPolicy.supports(agent):
+        return None
+    env = RnaDesignEnv([target], agent.env)
+    observation, _ = env.reset(seed=0)
+    observations = [observation]
+    for _ in range(target.n_decisions - 1):  # not the last step: that one would fold
+        observation, *_ = env.step(0)
+        observations.append(observation)
+    probabilities = NumpyPolicy(agent, policy.state_dict).probabilities(np.stack(observations))
+    unpaired = np.zeros((len(target), len(UNPAIRED)))
+    pairs = np.zeros((len(target), len(PAIRS)))
+    sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
+    for site, p in zip(sites, probabilities):
+        if target.pairs[site] == -1:
+            for action, base in enumerate(UNPAIRED_ACTIONS):
+                unpaired[site, UNPAIRED.index(base)] = p[action]
+        else:
+            for action, (a, b) in enumerate(PAIR_ACTIONS):
+                pairs[site, PAIRS.index(a + b)] = p[action]
+    return unpaired, pairs
+
+
+class EnsembleSearch:
+    """The population search on one design run (see the module docstring).
+
+    ``priors`` (from :func:`policy_priors`) are mixed into the designer's mutation weights with
+    weight ``config.policy_prior``.
+    """
+
+    def __init__(
+        self,
+        run: DesignRun,
+        config: SearchConfig,
+        reseed: Callable[[int], list[str]] | None = None,
+        priors: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
         self.run, self.config, self.reseed = run, config, reseed
         self.target = run.target
         self.rng = run.rng
@@ -104,7 +143,15 @@ class EnsembleSearch:
         self.last_improvement = 0
         # Pairs once, as (i, j) with i < j, and each site's unit: the pair it belongs to, or itself.
         self.pair_of = {i: (min(i, j), max(i, j)) for i, j in enumerate(self.target.pairs) if j >= 0}
-        self.priors = unpaired_priors(self.target, config.boost)
+        unpaired = unpaired_priors(self.target, config.boost)
+        unpaired /= unpaired.sum(axis=1, keepdims=True)
+        pair = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
+        if priors is not None and config.policy_prior > 0:
+            mix = config.policy_prior
+            policy_unpaired, policy_pairs = priors
+            unpaired = (1 - mix) * unpaired + mix * policy_unpaired
+            pair = (1 - mix) * pair + mix * policy_pairs
+        self.priors, self.pair_priors = unpaired, pair
 
     # -- evaluating -------------------------------------------------------------------------------
     def objective(self, view: EnsembleView) -> float:
@@ -174,7 +221,7 @@ class EnsembleSearch:
     def _mutate_pair(self, letters: list[str], pair: tuple[int, int]) -> None:
         i, j = pair
         choices = [k for k, p in enumerate(PAIRS) if p != letters[i] + letters[j]]
-        w = PAIR_WEIGHTS[choices]
+        w = self.pair_priors[i, choices]
         letters[i], letters[j] = PAIRS[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -243,7 +290,9 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
         designs.sort()
         return [sequence for _, sequence in designs[: run.settings.search.population]]
 
-    search = EnsembleSearch(run, run.settings.search, reseed=sample)
-    start = designer_start(run.target, run.rng, run.settings.search.boost > 1)
-    search.seed(sample(run.settings.search.policy_designs) or [start])
+    config = run.settings.search
+    priors = policy_priors(run.target, agent, policy)
+    search = EnsembleSearch(run, config, reseed=sample, priors=priors)
+    start = designer_start(run.target, run.rng, config.boost > 1)
+    search.seed([start, *sample(config.policy_designs)])
     search.run_until_done()
