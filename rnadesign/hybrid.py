@@ -236,6 +236,8 @@ class EnsembleSearch:
         while self.population and not self.run.should_stop():
             if self.steps - self.last_improvement >= self.config.patience:
                 self._reseed()
+                if not self.population:  # the time ran out while reseeding
+                    return
             self.steps += 1
             child = self.evaluate(self.mutate(self.parent()))
             if child is None:  # no time left for another evaluation

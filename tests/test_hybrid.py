@@ -1,0 +1,73 @@
+"""The hybrid designer: pairs stay pairs, folds are counted, the deadline holds, designs refold."""
+
+import time
+
+import numpy as np
+import pytest
+
+from rnadesign.config import SearchConfig
+from rnadesign.design import DesignSettings, design
+from rnadesign.folding import FoldingModel, ensemble_view, fold
+from rnadesign.hybrid import PAIRS, EnsembleSearch, designer_start
+from rnadesign.state import DesignRun
+from rnadesign.structure import parse_structure
+
+MULTILOOP = "((((((..((((....))))..((((....))))..))))))..((((((....))))))"
+
+
+def test_ensemble_view_agrees_with_the_mfe_fold_and_its_defects_are_probabilities():
+    target = parse_structure(MULTILOOP)
+    sequence = designer_start(target, np.random.default_rng(0))
+    view = ensemble_view(sequence, target)
+    assert view.structure == fold(sequence)[0]
+    assert 0 <= view.probability <= 1 and all(0 <= d <= 1 for d in view.defect)
+    assert len(view.defect) == len(target) and 0 <= view.ensemble_defect <= 1
+
+
+def test_mutations_keep_every_target_pair_a_pair():
+    target = parse_structure(MULTILOOP)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60), seed=1)
+    search = EnsembleSearch(run, SearchConfig())
+    search.seed([designer_start(target, run.rng)])
+    parent = search.population[0]
+    for _ in range(500):
+        child = search.mutate(parent)
+        assert sum(a != b for a, b in zip(child, parent.sequence)) >= 1
+        for i, j in enumerate(target.pairs):
+            if i < j:
+                assert child[i] + child[j] in PAIRS
+
+
+@pytest.mark.parametrize("mode", ["search", "hybrid"])
+def test_designs_refold_under_the_chosen_model_and_folds_are_counted(mode, taneda):
+    model = FoldingModel("turner2004", dangles=2, temperature=45.0)
+    for target in (MULTILOOP, taneda(8)):
+        result = design(target, DesignSettings(mode=mode, time_limit=30, seed=2, folding=model))
+        assert result.solved, (mode, target, result.distance)
+        assert fold(result.sequence, model)[0] == target
+        assert result.folds >= result.episodes > 0
+        if mode == "search":  # every evaluation is an MFE fold and a partition function: three folds
+            assert result.folds == 3 * result.episodes
+
+
+@pytest.mark.parametrize("mode", ["search", "hybrid"])
+def test_the_search_returns_within_a_second_of_its_limit(mode, taneda):
+    start = time.perf_counter()
+    result = design(taneda(23), DesignSettings(mode=mode, time_limit=4, seed=1))
+    assert time.perf_counter() - start < 4 + 1.0
+    assert result.sequence and fold(result.sequence)[0] == result.structure
+
+
+def test_time_running_out_while_reseeding_ends_the_search_cleanly():
+    """A restart empties the population; if no evaluation fits any more, the search must stop, not draw a
+    parent from nothing (seen on Eterna100-V2 #65)."""
+    target = parse_structure(".((.((.((..((.(...).)).))..))....)).", warn=False)  # Eterna100-V2 #66
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60, seed=1), seed=1)
+    search = EnsembleSearch(run, SearchConfig(patience=1))
+    search.seed([designer_start(target, run.rng)])
+    assert not run.solutions
+    evaluated = run.episodes
+    search.view_s = 1e9  # from now on no evaluation fits before the deadline, though a fold would
+    search.last_improvement = -10
+    search.run_until_done()  # returns (a parent drawn from an empty population raised here)
+    assert run.episodes == evaluated
