@@ -31,6 +31,8 @@ from rnadesign.console import (
 from .errors import AutoRLError
 
 PROG = "autorl"
+#: autorl.space.MODES, named here so that --help imports no ConfigSpace (a test keeps the two equal).
+SEARCH_MODES = ["learna", "meta", "hybrid"]
 EXIT_FAILED = 1  # the search ran but no evaluation succeeded
 INTERRUPTED = "interrupted; the log so far is kept (continue with --resume DIR)"
 
@@ -73,7 +75,11 @@ def _add_task_options(parser: argparse.ArgumentParser, *, optional: bool = False
 
     group = parser.add_argument_group("what each evaluation measures")
     group.add_argument(
-        "--mode", choices=["learna", "meta"], default=default("mode"), help="search to run (default: learna)"
+        "--mode",
+        choices=SEARCH_MODES,
+        default=default("mode"),
+        help="search to run: learna (the agent, learning on each target), meta (meta-training), hybrid (the "
+        "ensemble-aware search of rnadesign's hybrid mode; budget = seconds of design per target) (default: learna)",
     )
     group.add_argument(
         "--targets",

@@ -7,6 +7,7 @@ line is ignored, any other bad line is an error naming the file and line).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from rnadesign.files import atomic_open, atomic_write_json
 from .errors import AutoRLError
 from .resultlog import CONFIGS, RESULTS, read_log
 from .runfile import read_run_file
-from .space import to_agent_config
+from .space import to_agent_config, to_search_config
 
 __all__ = ["Evaluation", "Run", "export_preset", "load_run", "plot_run", "trajectory_table"]
 
@@ -171,9 +172,12 @@ def export_preset(run: Run, path: str | Path) -> dict[str, Any]:
     if incumbent is None:
         raise AutoRLError(f"{run.directory}: no successful evaluation yet, nothing to export")
     path = Path(path)
-    agent = to_agent_config(incumbent["config"], name=path.stem)
+    if run.mode == "hybrid":  # the search's settings, for rnadesign design --mode hybrid --search-config FILE
+        tuned = {"search_config": dataclasses.asdict(to_search_config(incumbent["config"]))}
+    else:
+        tuned = {"agent": to_agent_config(incumbent["config"], name=path.stem).to_dict()}
     document = {
-        "agent": agent.to_dict(),
+        **tuned,
         "search": {
             "run": str(run.directory.resolve()),
             "mode": run.mode,

@@ -9,6 +9,7 @@ state option joins the search.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from typing import Any
@@ -21,16 +22,17 @@ from ConfigSpace import (
     Integer,
 )
 
-from rnadesign.config import AgentConfig, EnvConfig, NetworkConfig, PPOConfig
+from rnadesign.config import AgentConfig, EnvConfig, NetworkConfig, PPOConfig, SearchConfig
 from rnadesign.errors import RnaDesignError
 
 from .compat import plain
 from .errors import AutoRLError
 
-__all__ = ["MODES", "search_space", "state_radius", "to_agent_config"]
+__all__ = ["MODES", "search_space", "state_radius", "to_agent_config", "to_search_config"]
 
-#: What a search tunes for: ``learna`` (learning on each target) or ``meta`` (meta-training).
-MODES = ("learna", "meta")
+#: What a search tunes for: ``learna`` (learning on each target), ``meta`` (meta-training), or
+#: ``hybrid`` (the ensemble-aware search of rnadesign's ``hybrid`` mode around the shipped policy).
+MODES = ("learna", "meta", "hybrid")
 
 #: The largest state radius the original searched (``state_radius_relative`` = 1).
 MAX_STATE_RADIUS = 32
@@ -52,6 +54,9 @@ def search_space(mode: str = "learna", seed: int | None = None) -> Configuration
     if mode not in MODES:
         raise AutoRLError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     space = ConfigurationSpace(name=f"rnadesign-{mode}", seed=seed)
+    if mode == "hybrid":
+        space.add(_hybrid_hyperparameters())
+        return space
     conv_radius1 = Integer("conv_radius1", (0, 8), default=0)
     conv_channels1 = Integer("conv_channels1", (1, 32), default=8)
     conv_radius2 = Integer("conv_radius2", (0, 4), default=0)
@@ -98,6 +103,38 @@ def search_space(mode: str = "learna", seed: int | None = None) -> Configuration
     return space
 
 
+def _hybrid_hyperparameters() -> list:
+    """The ensemble-aware search's own settings (``rnadesign.config.SearchConfig``), defaults as shipped."""
+    from rnadesign.config import OBJECTIVES
+
+    d = SearchConfig()
+    return [
+        Categorical("objective", list(OBJECTIVES), default=d.objective),
+        Integer("population", (2, 64), log=True, default=d.population),
+        Float("parent_temperature", (0.005, 3.0), log=True, default=d.parent_temperature),
+        Float("site_floor", (0.001, 0.3), log=True, default=d.site_floor),
+        Float("neighbour_pair", (0.0, 1.0), default=d.neighbour_pair),
+        Integer("patience", (20, 2000), log=True, default=d.patience),
+        Categorical("restart", ["fresh", "best"], default=d.restart),
+        Float("boost", (1.0, 16.0), log=True, default=d.boost),
+        Float("policy_prior", (0.0, 1.0), default=d.policy_prior),
+        Integer("policy_designs", (1, 128), log=True, default=d.policy_designs),
+    ]
+
+
+def to_search_config(config: Mapping[str, Any]) -> SearchConfig:
+    """Map a configuration of the ``hybrid`` space onto rnadesign's :class:`SearchConfig` (pure)."""
+    c = plain(dict(config))
+    known = {f.name for f in dataclasses.fields(SearchConfig)}
+    unknown = sorted(set(c) - known)
+    if unknown:
+        raise AutoRLError(f"unknown search hyperparameter(s) {', '.join(unknown)}")
+    return SearchConfig(**{k: float(v) if k in _FLOATS else v for k, v in c.items()})
+
+
+_FLOATS = ("parent_temperature", "site_floor", "neighbour_pair", "boost", "policy_prior")
+
+
 def state_radius(relative: float, conv_radius1: int, conv_radius2: int) -> int:
     """The original's mapping of ``state_radius_relative`` onto a radius.
 
@@ -111,7 +148,7 @@ def state_radius(relative: float, conv_radius1: int, conv_radius2: int) -> int:
 
 @functools.cache
 def _known_names() -> frozenset[str]:
-    return frozenset(name for mode in MODES for name in search_space(mode))
+    return frozenset(name for mode in MODES if mode != "hybrid" for name in search_space(mode))
 
 
 def to_agent_config(config: Mapping[str, Any], name: str = "autorl") -> AgentConfig:

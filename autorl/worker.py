@@ -22,7 +22,7 @@ from typing import Any
 from hpbandster.core.worker import Worker
 
 from rnadesign.benchmark.datasets import DATASETS, load_dataset
-from rnadesign.config import AgentConfig
+from rnadesign.config import AgentConfig, SearchConfig
 from rnadesign.errors import RnaDesignError
 from rnadesign.folding import DEFAULT_MODEL, FoldingModel, vienna_version
 from rnadesign.structure import Structure
@@ -31,7 +31,7 @@ from .compat import plain
 from .errors import AutoRLError
 from .nameserver import check_nameserver
 from .runfile import RUN_FILE, newest_run, read_run_file
-from .space import MODES, to_agent_config
+from .space import MODES, to_agent_config, to_search_config
 
 __all__ = ["DesignWorker", "Task", "evaluate", "evaluate_agent", "read_task", "run_worker", "warm_up"]
 
@@ -164,25 +164,29 @@ class Task:
         return task
 
 
-def _evaluate_learna(agent: AgentConfig, budget: float, task: Task) -> dict[str, Any]:
+def _evaluate_designs(task: Task, budget: float, agent: AgentConfig | None = None, **settings: Any) -> dict[str, Any]:
+    """Design every target of ``task`` for ``budget`` seconds (target ``i`` with seed ``task.seed + i``)."""
     from rnadesign.design import DesignSettings, design
 
     distances, solved, episodes, sequences = [], 0, 0, []
     for index, target in enumerate(task.targets):
-        settings = DesignSettings(
-            mode="learna",
-            time_limit=budget,
-            seed=task.seed + index,
-            folding=task.folding,
-            refine_share=task.refine_share,
-            progress_every=float("inf"),
+        run = DesignSettings(
+            time_limit=budget, seed=task.seed + index, folding=task.folding, progress_every=float("inf"), **settings
         )
-        result = design(target, settings, agent, name=str(index))
+        result = design(target, run, agent, name=str(index))
         distances.append(result.distance / len(target))
         solved += result.solved
         episodes += result.episodes
         sequences.append(result.sequence)
     return {"distances": distances, "solved": solved, "episodes": episodes, "sequences": sequences}
+
+
+def _evaluate_learna(agent: AgentConfig, budget: float, task: Task) -> dict[str, Any]:
+    return _evaluate_designs(task, budget, agent, mode="learna", refine_share=task.refine_share)
+
+
+def _evaluate_hybrid(search: SearchConfig, budget: float, task: Task) -> dict[str, Any]:
+    return _evaluate_designs(task, budget, mode="hybrid", search=search)
 
 
 def _evaluate_meta(agent: AgentConfig, budget: float, task: Task, directory: Path) -> dict[str, Any]:
@@ -217,6 +221,10 @@ def evaluate(config: dict[str, Any], budget: float, task: Task, directory: str |
         task: targets and fixed settings.
         directory: where a ``meta`` evaluation writes its policy (required there).
     """
+    if task.mode == "hybrid":
+        start = time.perf_counter()
+        result = _evaluate_hybrid(to_search_config(config), budget, task)
+        return _outcome(sum(result["distances"]) / len(result["distances"]), result, start, budget, task)
     return evaluate_agent(to_agent_config(config), budget, task, directory)
 
 
@@ -225,6 +233,8 @@ def evaluate_agent(
 ) -> dict[str, Any]:
     """:func:`evaluate` for any agent configuration, e.g. a preset to compare a search's incumbent with."""
     start = time.perf_counter()
+    if task.mode == "hybrid":
+        raise AutoRLError("a hybrid search tunes the search, not an agent: use evaluate()")
     if task.mode == "learna":
         result = _evaluate_learna(agent, budget, task)
         loss = sum(result["distances"]) / len(result["distances"])
@@ -233,6 +243,11 @@ def evaluate_agent(
             raise ValueError("a meta evaluation needs a directory for its policy")
         result = _evaluate_meta(agent, budget, task, Path(directory))
         loss = result.pop("mean_distance")
+    return _outcome(loss, result, start, budget, task)
+
+
+def _outcome(loss: float, result: dict[str, Any], start: float, budget: float, task: Task) -> dict[str, Any]:
+    """``{"loss", "info"}`` of one evaluation, plain Python values only."""
     info = {
         **result,
         "targets": len(task.targets),

@@ -377,4 +377,6 @@ def load_search_config(text_or_path: str | Path) -> SearchConfig:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise ConfigError(f"search configuration: not valid JSON ({err.msg} at line {err.lineno})") from None
+    if isinstance(data, dict) and "search_config" in data:  # written by autorl best --export of a hybrid search
+        data = data["search_config"]
     return _from_dict(SearchConfig, data, "search configuration")

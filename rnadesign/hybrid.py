@@ -7,14 +7,15 @@ search keeps the ``population`` best designs by the objective (normalised ensemb
 to its positional defect, and mutates it: an unpaired site to another base, a paired site together
 with its partner to another pair (GC, CG, AU, UA, GU, UG; never a non-pair), sometimes with a stacked
 neighbour pair. A child better than the population's worst joins it. When the best objective has not
-improved for ``patience`` steps, the population is reseeded around its best design (``hybrid``: with
-new designs from the policy). The ideas come from SAMFEO (objective, population, positional-defect
+improved for ``patience`` steps, the search starts afresh (``restart``: from new designs, in ``hybrid``
+the policy's; or around its best design). The ideas come from SAMFEO (objective, population, positional-defect
 sites, structured mutation) and NEMO (designer priors); the code is ours.
 
-``hybrid`` seeds the population with designs sampled from the pre-trained policy (no 4^k local step:
-the search spends those folds better); ``search`` starts from a designer's sequence (GC/CG pairs, A in
-loops) instead, the ablation without the policy. Both fold within the run's deadline and count
-every fold (an evaluation counts as three).
+``hybrid`` seeds the population with the designer's sequence and designs sampled from the pre-trained
+policy (no 4^k local step: the search spends those folds better), and mixes the policy's action
+probabilities into the mutation priors; ``search`` starts from the designer's sequence (GC/CG pairs, A
+in loops, G-A hairpin mismatches) alone, the ablation without the policy. Both fold within the run's
+deadline and count every fold (an evaluation counts as three).
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ class EnsembleSearch:
         self.steps = 0
         self.best_objective = math.inf
         self.last_improvement = 0
-        # Pairs once, as (i, j) with i < j, and each site's unit: the pair it belongs to, or itself.
+        # Every paired site's pair, as (i, j) with i < j: a mutation there changes both.
         self.pair_of = {i: (min(i, j), max(i, j)) for i, j in enumerate(self.target.pairs) if j >= 0}
         unpaired = unpaired_priors(self.target, config.boost)
         unpaired /= unpaired.sum(axis=1, keepdims=True)

@@ -486,3 +486,45 @@ def test_master_and_worker_find_each_other_through_a_shared_directory(tmp_path):
         for proc in (master, worker):
             if proc.poll() is None:
                 proc.kill()
+
+
+# --- the hybrid search's own settings ------------------------------------------------------
+
+
+def test_every_sampled_hybrid_configuration_maps_onto_a_valid_search_config():
+    from autorl.cli import SEARCH_MODES
+    from autorl.space import MODES, to_search_config
+    from rnadesign.config import SearchConfig
+
+    assert list(MODES) == SEARCH_MODES
+    for config in search_space("hybrid", seed=4).sample_configuration(300):
+        search = to_search_config(dict(config))
+        assert isinstance(search, SearchConfig)
+        json.dumps(search.__dict__)
+    with pytest.raises(AutoRLError, match="unknown search hyperparameter"):
+        to_search_config({"learning_rate": 1e-3})
+
+
+def test_a_hybrid_search_tunes_the_search_and_exports_what_rnadesign_reads(tmp_path):
+    targets = tmp_path / "targets.txt"
+    targets.write_text("\n".join(SMALL) + "\n")
+    out = tmp_path / "run"
+    proc = autorl("optimize", "--mode", "hybrid", "--targets", str(targets), "--min-budget", "1", "--max-budget", "3",
+                  "--n-iterations", "1", "--workers", "1", "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    run = load_run(out)
+    assert run.mode == "hybrid" and run.incumbent()["loss"] == 0.0
+    for evaluation in run.evaluations:
+        for sequence, target in zip(evaluation.info["sequences"], SMALL):
+            assert fold(sequence)[0] == target
+    exported = tmp_path / "search.json"
+    assert autorl("best", str(out), "--export", str(exported)).returncode == 0
+    design = subprocess.run(
+        [sys.executable, "-m", "rnadesign", "design", SMALL[0], "--mode", "hybrid", "--search-config", str(exported)]
+        + ["-t", "10", "-q", "--seed", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert design.returncode == 0, design.stderr
+    assert fold(design.stdout.splitlines()[1])[0] == SMALL[0]
