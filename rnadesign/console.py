@@ -67,11 +67,15 @@ def _number(value: str) -> float:
     return number
 
 
-def seed(value: str) -> int:
+def _integer(value: str) -> int:
     try:
-        number = int(value)
+        return int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+
+
+def seed(value: str) -> int:
+    number = _integer(value)
     if not 0 <= number < SEED_LIMIT:
         raise argparse.ArgumentTypeError(f"must be in [0, 2**31 - 1], got {value}")
     return number
@@ -92,10 +96,7 @@ def non_negative_number(value: str) -> float:
 
 
 def positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    number = _integer(value)
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return number

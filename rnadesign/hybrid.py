@@ -284,9 +284,7 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
         for info in episodes:
             if not info["folded"]:
                 break
-            run.episodes += 1
-            run.folds += info["folds"]
-            run.record(info["sequence"], info["distance"])
+            run.record_episode(info["sequence"], info["distance"], info["folds"], refine=False)
             designs.append((info["distance"], info["sequence"]))
             if len(designs) >= n or run.should_stop():
                 break

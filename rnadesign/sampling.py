@@ -35,10 +35,7 @@ def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None
 def run_policy_only(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     """``policy`` mode: the pre-trained policy's designs alone, no refinement walk (an ablation)."""
     for info in policy_episodes(run, agent, policy):
-        run.episodes += 1
-        run.folds += info["folds"]
-        if info["folded"]:
-            run.record(info["sequence"], info["distance"])
+        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"], refine=False)
         if run.should_stop():
             return
 

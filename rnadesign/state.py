@@ -103,8 +103,11 @@ class DesignRun:
         return self.done or (stop_at is not None and now >= stop_at) or not self.clock.fits_fold()
 
     # -- recording designs ----------------------------------------------------------------------
-    def record_episode(self, sequence: str, distance: int, folds: int = 1, folded: bool = True) -> None:
-        """Record a design the policy produced; refine it by local search if it is among the policy's best.
+    def record_episode(
+        self, sequence: str, distance: int, folds: int = 1, folded: bool = True, *, refine: bool = True
+    ) -> None:
+        """Record a design the policy produced; with ``refine``, refine it by local search if it is among
+        the policy's best.
 
         The walk gets at most ``settings.refine_share`` of the time elapsed so far. An episode the
         environment ended unfolded (no time left for its fold) counts as an episode and nothing more.
@@ -112,6 +115,9 @@ class DesignRun:
         self.episodes += 1
         self.folds += folds
         if not folded:
+            return
+        if not refine:
+            self.record(sequence, distance)
             return
         self.record(sequence, distance)
         if distance == 0 or distance > self.best_policy_distance:
