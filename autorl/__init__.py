@@ -6,11 +6,13 @@ Modules by role: :mod:`~autorl.space` (search space), :mod:`~autorl.worker` (an 
 the worker role), :mod:`~autorl.master` (settings, the run directory, the BOHB master),
 :mod:`~autorl.local` (a whole run on one machine), :mod:`~autorl.nameserver` (secret, nameserver and
 its address file), :mod:`~autorl.resultlog` (the live log), :mod:`~autorl.runfile` (``run.json``),
-:mod:`~autorl.report` (reading a run back), :mod:`~autorl.compat` (hpbandster fixes),
+:mod:`~autorl.report` (reading a run back), :mod:`~autorl.analyze` (what mattered:
+importance, budget correlation), :mod:`~autorl.compat` (hpbandster fixes),
 :mod:`~autorl.errors` (:class:`~autorl.errors.AutoRLError`).
 """
 
 __all__ = [
+    "analyze",
     "compat",
     "errors",
     "local",

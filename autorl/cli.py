@@ -326,6 +326,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--plot", metavar="PNG", help="where to write the plot (default: DIR/report.png)")
     add_verbosity_options(report)
     report.set_defaults(handler=_cmd_report)
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="what mattered: hyperparameter importance per budget, budget correlation, partial dependence",
+        description="Read a run's log (finished or running) and print Markdown: per budget, fANOVA and local "
+        "importance around the incumbent (random forests on that budget's results), the rank correlation "
+        "of losses between budgets (Kendall, Spearman), and partial-dependence plots of the top "
+        "hyperparameters (PNGs). Also writes the space as configspace.json (ConfigSpace JSON, for DeepCAVE).",
+    )
+    analyze.add_argument("run", metavar="DIR", help="a run directory")
+    analyze.add_argument("--out", metavar="DIR", help="where the PNGs and configspace.json go (default: the run's DIR)")
+    analyze.add_argument("--top", type=positive_int, default=3, help="hyperparameters per plot (default: 3)")
+    analyze.add_argument("--seed", type=int, default=0, help="seeds the random forests (default: 0)")
+    add_verbosity_options(analyze)
+    analyze.set_defaults(handler=_cmd_analyze)
     return parser
 
 
@@ -461,6 +476,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print(trajectory_table(run), flush=True)
     path = plot_run(run, args.plot or Path(args.run) / "report.png")
     _log.info("plot written to %s", path)
+    return EXIT_OK
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .analyze import analyze, markdown
+    from .report import load_run
+
+    analysis = analyze(load_run(args.run), args.out, top=args.top, seed=args.seed)
+    print(markdown(analysis), flush=True)
     return EXIT_OK
 
 
