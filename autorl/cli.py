@@ -341,6 +341,20 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--seed", type=int, default=0, help="seeds the random forests (default: 0)")
     add_verbosity_options(analyze)
     analyze.set_defaults(handler=_cmd_analyze)
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare runs (optimizers, several seeds each): incumbent loss over wall time, mixed-model test",
+        description="Each run's incumbent loss at a quarter, half and all of a common wall time (default: the "
+        "shortest run's), per run and per method (the optimizer in run.json), and a linear mixed-effects "
+        "test: method fixed; target and run random (per-target distances), or seed random (meta searches); "
+        "a likelihood-ratio test against the model without method and Holm-corrected pairs, at 0.05.",
+    )
+    compare.add_argument("runs", nargs="+", metavar="DIR", help="run directories")
+    compare.add_argument("--at", type=positive_number, metavar="SECONDS", help="wall time to compare at")
+    compare.add_argument("--plot", metavar="PNG", help="also draw the incumbents' losses over wall time")
+    add_verbosity_options(compare)
+    compare.set_defaults(handler=_cmd_compare)
     return parser
 
 
@@ -485,6 +499,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     analysis = analyze(load_run(args.run), args.out, top=args.top, seed=args.seed)
     print(markdown(analysis), flush=True)
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare_runs
+
+    print(compare_runs(args.runs, at=args.at, plot=args.plot), flush=True)
     return EXIT_OK
 
 

@@ -110,3 +110,58 @@ def test_cli_analyze_of_an_empty_run_is_one_line(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "no successful evaluation" in err
+
+
+def _optimizer_run(directory, optimizer, seed, shift, targets=8):
+    """A run whose incumbents improve over time; ``shift`` is planted in every per-target distance."""
+    rng = np.random.default_rng(seed + 100 * (optimizer == "priorband"))
+    rows = []
+    for i, config in enumerate(_planted(6, seed=seed)):
+        distances = [float(np.clip(0.5 - 0.05 * i + shift + 0.1 * t / targets + rng.normal(0, 0.02), 0, 1))
+                     for t in range(targets)]  # fmt: skip
+        rows.append((config[0], {5.0: (float(np.mean(distances)), distances)}))
+    directory.mkdir(parents=True)
+    t = 1000.0
+    for i, (config, by_budget) in enumerate(rows):
+        append_json_line(directory / "configs.json", [[i, 0, 0], config, {}])
+        for budget, (loss, distances) in by_budget.items():
+            stamps = {"submitted": t, "started": t, "finished": t + 10}
+            t += 10
+            info = {"distances": distances, "solved": 0, "targets": targets}
+            result = {"loss": loss, "info": info}
+            append_json_line(directory / "results.json", [[i, 0, 0], budget, stamps, result, None])
+    entry = {"settings": {"seed": seed}, "optimizer": optimizer}
+    if optimizer == "priorband":
+        entry["prior"] = {"name": "learna"}
+    (directory / "run.json").write_text(json.dumps({"mode": "learna", "runs": [entry]}))
+
+
+def test_compare_runs_finds_a_planted_optimizer_difference(tmp_path, capsys):
+    runs = []
+    for optimizer, shift in (("bohb", 0.0), ("priorband", -0.1)):
+        for seed in range(3):
+            _optimizer_run(tmp_path / f"{optimizer}-{seed}", optimizer, seed, shift)
+            runs.append(str(tmp_path / f"{optimizer}-{seed}"))
+    assert main(["compare", *runs, "--plot", str(tmp_path / "compare.png"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "| priorband(learna) | 3 |" in out and "| bohb | 3 |" in out
+    assert "the methods differ at 0.05" in out
+    assert "| bohb - priorband(learna) | +0.1" in out
+    assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_runs_without_a_difference_flags_none(tmp_path, capsys):
+    runs = []
+    for optimizer in ("bohb", "priorband"):
+        for seed in range(3):
+            _optimizer_run(tmp_path / f"{optimizer}-{seed}", optimizer, seed, 0.0)
+            runs.append(str(tmp_path / f"{optimizer}-{seed}"))
+    assert main(["compare", *runs, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "do not differ detectably" in out and "| no |" in out
+
+
+def test_compare_needs_two_runs(tmp_path, capsys):
+    _optimizer_run(tmp_path / "a", "bohb", 0, 0.0)
+    assert main(["compare", str(tmp_path / "a")]) == 2
+    assert "at least two runs" in capsys.readouterr().err

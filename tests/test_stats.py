@@ -1,0 +1,111 @@
+"""The mixed-model comparison: finds a planted method effect, flags none where there is none, says when it cannot."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("statsmodels")
+
+from rnadesign.benchmark.stats import benchmark_rows, compare_stats, format_test, mixed_model_test  # noqa: E402
+from rnadesign.cli import main  # noqa: E402
+
+
+def _solved(effects, *, targets=30, runs=5, seed=0):
+    """Binary outcomes: a per-target base rate (the random effect) plus each method's planted effect."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for t in range(targets):
+        base = rng.uniform(0.1, 0.7)
+        for method, effect in effects.items():
+            for run in range(runs):
+                rows.append({"method": method, "target": f"t{t}", "run": run, "y": float(rng.random() < base + effect)})
+    return rows
+
+
+def test_planted_method_effect_is_detected_and_only_its_pairs_flagged():
+    test = mixed_model_test(_solved({"a": 0.0, "b": 0.0, "c": 0.25}))
+    assert test.problem is None
+    assert test.p < 0.001 and test.significant
+    flagged = {(p.a, p.b) for p in test.pairs if p.significant}
+    assert flagged == {("a", "c"), ("b", "c")}
+    c_minus_a = next(p for p in test.pairs if (p.a, p.b) == ("a", "c"))
+    assert c_minus_a.difference == pytest.approx(-0.25, abs=0.07)
+    assert all(p.p_holm >= p.p for p in test.pairs)
+    assert "the methods differ at 0.05" in format_test(test)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_no_effect_is_not_flagged(seed):
+    test = mixed_model_test(_solved({"a": 0.0, "b": 0.0}, seed=seed))
+    assert test.problem is None
+    assert test.p > 0.05 and not test.significant
+    assert not any(p.significant for p in test.pairs)
+    assert "do not differ detectably" in format_test(test)
+
+
+def test_crossed_target_and_run_effects_on_a_continuous_outcome():
+    """An optimizer comparison: each run's incumbent has a loss on every target; runs and targets both vary."""
+    rng = np.random.default_rng(4)
+    target_effect = rng.normal(0, 0.2, 12)
+    rows = []
+    for method, shift in (("bohb", 0.0), ("priorband", -0.15)):
+        for seed in range(3):
+            run_effect = rng.normal(0, 0.05)
+            for t, te in enumerate(target_effect):
+                y = 0.5 + shift + te + run_effect + rng.normal(0, 0.05)
+                rows.append({"method": method, "target": t, "run": f"{method}/{seed}", "y": y})
+    test = mixed_model_test(rows, random=("target", "run"))
+    assert test.problem is None and test.random == ("target", "run")
+    assert test.significant
+    (pair,) = test.pairs
+    assert pair.difference == pytest.approx(0.15, abs=0.1) and pair.significant
+
+
+def test_degenerate_outcomes_are_a_message_not_a_traceback():
+    all_solved = [{**r, "y": 1.0} for r in _solved({"a": 0.0, "b": 0.0}, targets=5, runs=2)]
+    test = mixed_model_test(all_solved)
+    assert test.p is None and "every outcome is 1" in test.problem
+    assert "No test: every outcome is 1" in format_test(test)
+    one_method = mixed_model_test(_solved({"a": 0.0}, targets=5))
+    assert "one method only" in one_method.problem
+    one_target = mixed_model_test(_solved({"a": 0.0, "b": 0.3}, targets=1, runs=4))
+    assert "one target only" in one_target.problem
+
+
+def _benchmark(folder, method, outcomes, series="s1"):
+    folder.mkdir(parents=True)
+    with open(folder / "results.jsonl", "w", encoding="utf-8") as f:
+        for (target, run), solved in outcomes.items():
+            record = {"dataset": "toy", "target_id": target, "target": "((...))", "run": run, "method": method,
+                      "seed": run, "time_limit": 10.0, "series": series, "solved": solved, "time_s": 1.0,
+                      "status": "solved" if solved else "timeout", "distance": 0 if solved else 2}  # fmt: skip
+            f.write(json.dumps(record) + "\n")
+
+
+def test_benchmark_compare_stats_reads_result_folders(tmp_path, capsys):
+    rows = _solved({"hybrid": 0.3, "learna": 0.0}, targets=20, runs=3, seed=7)
+    for method in ("hybrid", "learna"):
+        _benchmark(tmp_path / method, method, {(r["target"], r["run"]): bool(r["y"]) for r in rows
+                                               if r["method"] == method})  # fmt: skip
+    # a target only one designer ran is left out, and said so
+    with open(tmp_path / "learna" / "results.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"dataset": "toy", "target_id": "extra", "target": "()", "run": 0, "method": "learna",
+                            "time_limit": 10.0, "series": "s1", "solved": True, "time_s": 1.0,
+                            "status": "solved"}) + "\n")  # fmt: skip
+    got, notes = benchmark_rows([tmp_path / "hybrid", tmp_path / "learna"])
+    assert len(got) == 120 and notes == ["1 target(s) not run by every method are left out"]
+    text = compare_stats([tmp_path / "hybrid", tmp_path / "learna"])
+    assert "| hybrid | 60 |" in text and "Likelihood-ratio test" in text
+    assert main(["benchmark", "compare", "--stats", str(tmp_path / "hybrid"), str(tmp_path / "learna"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "| hybrid - learna |" in out and "significant at 0.05" in out
+
+
+def test_benchmark_compare_stats_of_an_empty_folder_is_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    _benchmark(tmp_path / "b", "learna", {("t0", 0): True})
+    assert main(["benchmark", "compare", "--stats", str(tmp_path / "empty"), str(tmp_path / "b")]) == 2
+    assert "no results.jsonl" in capsys.readouterr().err
