@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -23,6 +23,9 @@ from .env import RnaDesignEnv
 from .folding import FoldingModel
 from .policies import policy_kwargs
 from .structure import Structure
+
+if TYPE_CHECKING:
+    from .distributed import Group
 
 __all__ = ["local_vec_env", "make_ppo", "sample_episodes", "sampling_policy", "seed_everything"]
 
@@ -48,16 +51,28 @@ def make_ppo(
     seed: int,
     vec_env: VecEnv | None = None,
     deadline: Deadline | None = None,
+    group: Group | None = None,
 ) -> PPO:
     """A PPO learner on ``targets`` with the configured network, on the CPU.
 
     ``vec_env`` replaces the default (``agent.ppo.n_envs`` environments in this process, folding
-    within ``deadline``).
+    within ``deadline``); ``targets`` still sets the rollout size. With ``group`` (distributed
+    meta-training), every optimizer step averages the gradients of the group's ranks and clips the
+    average (:class:`~rnadesign.distributed.AveragingAdam`); SB3's own clip of the local gradient is off.
     """
     if vec_env is None:
         vec_env = local_vec_env(targets, agent, folding, agent.ppo.n_envs, deadline)
     mean_decisions = float(np.mean([t.n_decisions for t in targets]))
     n_steps, minibatch = agent.ppo.rollout_sizes(mean_decisions, vec_env.num_envs)
+    kwargs = policy_kwargs(agent)
+    max_grad_norm = agent.ppo.max_grad_norm
+    if group is not None:
+        from .distributed import AveragingAdam
+
+        kwargs["optimizer_class"] = AveragingAdam
+        # SB3 adds Adam's eps=1e-5 only for plain Adam: give it here so one rank and many agree.
+        kwargs["optimizer_kwargs"] = {"group": group, "max_grad_norm": max_grad_norm, "eps": 1e-5}
+        max_grad_norm = float("inf")  # SB3 clips before step(); the average is clipped in step()
     return PPO(
         "MlpPolicy",
         vec_env,
@@ -70,8 +85,8 @@ def make_ppo(
         clip_range=agent.ppo.clip_range,
         ent_coef=agent.ppo.entropy_coef,
         vf_coef=agent.ppo.vf_coef,
-        max_grad_norm=agent.ppo.max_grad_norm,
-        policy_kwargs=policy_kwargs(agent),
+        max_grad_norm=max_grad_norm,
+        policy_kwargs=kwargs,
         seed=seed,
         device="cpu",
         verbose=0,
