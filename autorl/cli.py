@@ -252,6 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_task_options(opt)
     _add_search_options(opt)
     opt.add_argument("--workers", type=positive_int, default=1, help="worker processes, one core each (default: 1)")
+    opt.add_argument(
+        "--optimizer",
+        choices=["bohb", "priorband"],
+        default="bohb",
+        help="bohb (hpbandster), or priorband (NePS; the priorband extra): a search from an expert's prior that "
+        "spends what --n-iterations BOHB brackets would (default: bohb)",
+    )
+    opt.add_argument(
+        "--prior",
+        metavar="NAME_OR_FILE",
+        help="priorband: learna or meta-learna (the paper's best configurations), default (the space's "
+        "defaults), or a JSON file (an autorl best --export, an rnadesign config, or {config, confidence}) "
+        "(default: learna; meta-learna for --mode meta; default for --mode hybrid)",
+    )
     add_verbosity_options(opt)
     opt.set_defaults(handler=_cmd_optimize)
 
@@ -370,6 +384,19 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     from .local import optimize
 
     settings = _search_settings(args)
+    if args.optimizer == "priorband":
+        from .priorband import load_prior, run_priorband
+
+        if args.resume:
+            raise AutoRLError("--resume goes on with a BOHB run; a PriorBand run keeps its state in DIR/neps")
+        default = {"learna": "learna", "meta": "meta-learna", "hybrid": "default"}[args.mode]
+        prior = load_prior(args.prior or default, args.mode)
+        task = _load_task(args)
+        incumbent = run_priorband(task, settings, args.out, prior=prior, workers=args.workers)
+        _log.info("done; log in %s. Export the incumbent with: autorl best %s --export preset.json", args.out, args.out)
+        return _print_incumbent(incumbent, args.out)
+    if args.prior:
+        raise AutoRLError("--prior is for --optimizer priorband")
     task = _load_task(args)  # fail here, with one line, rather than in every worker process
     incumbent = optimize(task, settings, args.out, workers=args.workers, resume=args.resume)
     _log.info("done; log in %s. Export the incumbent with: autorl best %s --export preset.json", args.out, args.out)

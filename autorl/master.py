@@ -85,11 +85,13 @@ def prepare_run(
     run_id: str,
     resume: str | Path | None = None,
     task: Task | None = None,
+    extra: dict | None = None,
 ) -> Path:
     """Check ``out``, create it, bring a resumed log over, and add this run to ``out/run.json``.
 
     Separate from :func:`run_master` so that a caller can have ``run.json`` in place before any
-    worker starts (workers of a local run read their task from it). Returns ``out``.
+    worker starts (workers of a local run read their task from it). ``extra`` joins the run's entry
+    (PriorBand's optimizer and prior). Returns ``out``.
     """
     from rnadesign.folding import vienna_version
 
@@ -112,6 +114,7 @@ def prepare_run(
             "resumed_from": str(resume) if resume is not None else None,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "vienna_version": vienna_version(),
+            **(extra or {}),
         },
     )
     return out
