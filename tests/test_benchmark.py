@@ -194,3 +194,96 @@ def test_bad_benchmark_arguments():
         timeout=60,
     )
     assert proc.returncode == 2 and "unknown method" in proc.stderr
+
+
+def test_shard_arithmetic():
+    from rnadesign.benchmark.runner import parse_shard, shard_attempts
+    from rnadesign.errors import ConfigError
+
+    assert parse_shard("2/8") == (2, 8) and parse_shard(" 1 / 1 ") == (1, 1)
+    for bad in ("0/4", "5/4", "2", "a/b", "-1/2"):
+        with pytest.raises(ConfigError, match="K/N"):
+            parse_shard(bad)
+    attempts = list(range(11))
+    parts = [shard_attempts(attempts, (k, 3)) for k in (1, 2, 3)]
+    assert sorted(sum(parts, [])) == attempts and parts[0] == [0, 3, 6, 9]
+    assert shard_attempts(attempts, None) == attempts
+
+
+def _bench(path, out, *extra):
+    cmd = [sys.executable, "-m", "rnadesign", "benchmark", str(path), "--method", "rnainverse", "--time-limit", "3"]
+    cmd += ["--runs", "2", "--jobs", "2", "--out", str(out), "-q", *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_shards_cover_every_attempt_once_and_merge_into_the_unsharded_summary(tmp_path):
+    from rnadesign.benchmark.summary import merge_shards
+
+    path = tmp_path / "set.txt"
+    path.write_text("\n".join(EASY[:3]) + "\n")
+    _bench(path, tmp_path / "whole")
+    _bench(path, tmp_path / "a", "--shard", "1/2")
+    _bench(path, tmp_path / "b", "--shard", "2/2")
+    whole = read_results(tmp_path / "whole")
+    shards = [read_results(tmp_path / "a", (1, 2)), read_results(tmp_path / "b", (2, 2))]
+    assert not (tmp_path / "a" / "results.jsonl").exists()  # a shard writes its own file only
+    attempts = [{(r["target_id"], r["run"]) for r in records} for records in shards]
+    assert attempts[0].isdisjoint(attempts[1]) and len(attempts[0]) + len(attempts[1]) == len(whole) == 6
+    assert attempts[0] | attempts[1] == {(r["target_id"], r["run"]) for r in whole}
+    assert {r["shard"] for r in shards[0]} == {"1/2"} and {r["shard"] for r in shards[1]} == {"2/2"}
+    _check_records(shards[0] + shards[1])
+
+    merged_dir = tmp_path / "merged"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rnadesign", "benchmark", "summary", str(tmp_path / "a"), str(tmp_path / "b")]
+        + ["--out", str(merged_dir), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    merged = json.loads((merged_dir / "summary.json").read_text())
+    unsharded = json.loads((tmp_path / "whole" / "summary.json").read_text())
+    assert set(merged) == set(unsharded)  # the same structure; solve counts depend on timing, attempts do not
+    for key in ("dataset", "method", "time_limit", "n_targets", "runs", "attempts_recorded", "config"):
+        assert merged[key] == unsharded[key], key
+    assert sum(merged["statuses"].values()) == sum(unsharded["statuses"].values()) == 6
+    assert set(merged["solved_at"]) == set(unsharded["solved_at"])
+    assert merged["series"]["id"] == unsharded["series"]["id"]  # the same settings
+    assert merged["series"]["shards"] == 2 and merged["series"]["shards_missing"] == []
+    assert (
+        "| set | rnainverse | 3s | 2 |"
+        in subprocess.run(
+            [sys.executable, "-m", "rnadesign", "benchmark", "compare", str(merged_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+    )
+
+    # Refused: a shard twice, and shards of another setting (here: another series, as a changed
+    # --time-limit or --seed would give), each with one clear line.
+    with pytest.raises(ValueError, match="found twice"):
+        merge_shards([tmp_path / "a", tmp_path / "a"])
+    other = tmp_path / "other"
+    other.mkdir()
+    summary = json.loads((tmp_path / "b" / "shard-2-of-2-summary.json").read_text())
+    summary["series"]["id"] = "0123456789ab"
+    (other / "shard-2-of-2-summary.json").write_text(json.dumps(summary))
+    proc = subprocess.run(
+        [sys.executable, "-m", "rnadesign", "benchmark", "summary", str(tmp_path / "a"), str(other)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "mixed settings" in proc.stderr and "Traceback" not in proc.stderr
+    summary["series"]["id"], summary["time_limit"] = merged["series"]["id"], 10
+    (other / "shard-2-of-2-summary.json").write_text(json.dumps(summary))
+    with pytest.raises(ValueError, match="mixed settings: time_limit"):
+        merge_shards([tmp_path / "a", other])
+    summary["time_limit"], summary["series"]["shard"] = 3, "2/3"
+    (other / "shard-2-of-2-summary.json").write_text(json.dumps(summary))
+    with pytest.raises(ValueError, match="mixed shard counts"):
+        merge_shards([tmp_path / "a", other])

@@ -3,6 +3,10 @@
 ``DIR/results.jsonl`` gets one line per finished attempt, appended and flushed at once, so an
 interruption loses only the attempts in flight; running the same command again skips the
 attempts already recorded. Every solved design is folded again here before it is recorded.
+
+A shard (``BenchmarkSpec.shard`` = (K, N), ``--shard K/N``) runs every N-th attempt from the K-th
+into its own file, ``DIR/results-shard-K-of-N.jsonl``: N array tasks of a cluster run one benchmark,
+and ``rnadesign benchmark summary`` merges them (``summary.merge_shards``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,7 +26,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..config import SearchConfig
 from ..errors import ConfigError
@@ -31,13 +36,24 @@ from ..modes import MODES
 from ..structure import InvalidStructureError, parse_structure
 from .datasets import Dataset
 
-__all__ = ["METHODS", "BenchmarkSpec", "read_results", "run_benchmark", "series_id"]
+__all__ = [
+    "METHODS",
+    "BenchmarkSpec",
+    "parse_shard",
+    "read_results",
+    "results_name",
+    "run_benchmark",
+    "series_id",
+    "shard_attempts",
+    "shard_label",
+]
 
 #: Methods the runner knows: every design mode (RNAinverse among them).
 METHODS = list(MODES)
 _log = logging.getLogger(__name__)
 
 RESULTS = "results.jsonl"
+_T = TypeVar("_T")
 GRACE_S = 5.0  # a process may overrun the limit by this much before it is killed
 
 
@@ -63,6 +79,8 @@ class BenchmarkSpec:
     """Policy file for the modes that use one (None: the one shipped with the package)."""
     search: SearchConfig = field(default_factory=SearchConfig)
     """The search of the modes that run one."""
+    shard: tuple[int, int] | None = None
+    """(K, N): run only the K-th of N interleaved parts of the attempts (1 <= K <= N), into its own file."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -73,6 +91,8 @@ class BenchmarkSpec:
             raise ConfigError("runs and jobs must be at least 1")
         if not 0 <= self.seed < 2**31:
             raise ConfigError(f"seed must be in [0, 2**31 - 1], got {self.seed}")
+        if self.shard is not None and not (len(self.shard) == 2 and 1 <= self.shard[0] <= self.shard[1]):
+            raise ConfigError(f"a shard is K/N with 1 <= K <= N, not {self.shard}")
 
     def series(self) -> dict[str, Any]:
         """Everything that changes an attempt's outcome, resolved (a preset's values, a policy file's
@@ -102,18 +122,41 @@ class BenchmarkSpec:
         }
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> (K, N), 1 <= K <= N (SLURM: ``--shard $SLURM_ARRAY_TASK_ID/N`` with ``--array=1-N``)."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise ConfigError(f"a shard is K/N with 1 <= K <= N, e.g. 2/8, not {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def shard_label(shard: tuple[int, int]) -> str:
+    return f"{shard[0]}/{shard[1]}"
+
+
+def results_name(shard: tuple[int, int] | None = None) -> str:
+    """The results file of a whole benchmark, or of one shard."""
+    return RESULTS if shard is None else f"results-shard-{shard[0]}-of-{shard[1]}.jsonl"
+
+
+def shard_attempts(attempts: list[_T], shard: tuple[int, int] | None) -> list[_T]:
+    """Shard K of N: attempts K-1, K-1+N, K-1+2N, ... of the full list (interleaved, so every shard
+    gets its share of long and short targets; the same list gives the same shards)."""
+    return attempts if shard is None else attempts[shard[0] - 1 :: shard[1]]
+
+
 def series_id(series: dict[str, Any]) -> str:
     """A short name for a series: the start of the SHA-256 of its canonical JSON."""
     return hashlib.sha256(json.dumps(series, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def read_results(out: Path) -> list[dict[str, Any]]:
-    """All records in ``out/results.jsonl``; a torn last line (from a kill) is ignored.
+def read_results(out: Path, shard: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+    """All records in ``out/results.jsonl`` (or a shard's file); a torn last line (from a kill) is ignored.
 
     Raises:
         CorruptFileError: a line that is not a JSON object (file and line named).
     """
-    path = Path(out) / RESULTS
+    path = Path(out) / results_name(shard)
     records = read_json_lines(path)
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
@@ -196,6 +239,8 @@ class _Runner:
                 self.live.discard(proc)
         if self.stopping.is_set():
             return None  # interrupted: leave it for the next run
+        if self.spec.shard is not None:
+            record["shard"] = shard_label(self.spec.shard)
         elapsed = time.time() - child_spec["launch"]
         best = final = None
         for line in stdout.splitlines():
@@ -259,7 +304,7 @@ class _Runner:
 
     def save(self, record: dict[str, Any]) -> None:
         with self.lock:
-            append_json_line(self.out / RESULTS, record)
+            append_json_line(self.out / results_name(self.spec.shard), record)
             self.finished += 1
             self.solved += bool(record["solved"])
         verdict = "solved" if record["solved"] else record["status"]
@@ -289,14 +334,14 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
 
     A series is everything that changes an outcome (:meth:`BenchmarkSpec.series`); records of
     another series in the same folder are never reused or mixed in. The series' settings are kept
-    in ``out/series.json``.
+    in ``out/series.json``. With ``spec.shard``, only that shard's attempts, in its own file.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     series = spec.series()
     key = series_id(series)
     _record_series(out, key, series)
-    records = read_results(out)
+    records = read_results(out, spec.shard)
     others = {r.get("series", "(unkeyed)") for r in records if r.get("dataset") == dataset.name} - {key}
     if others:
         _log.info(
@@ -313,13 +358,15 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
         if unknown:
             raise ConfigError(f"{dataset.name} has no target(s) {', '.join(unknown)}")
     selected = [(i, t) for i, t in enumerate(dataset.targets) if spec.only is None or t.name in spec.only]
-    todo = [(i, t, run) for run in range(spec.runs) for i, t in selected if (t.name, run) not in done]
-    total = len(selected) * spec.runs
+    attempts = shard_attempts([(i, t, run) for run in range(spec.runs) for i, t in selected], spec.shard)
+    todo = [(i, t, run) for i, t, run in attempts if (t.name, run) not in done]
+    total = len(attempts)
     _log.info(
-        "%s: %d targets x %d runs, method %s, %gs each, %d in parallel; %d already recorded",
+        "%s: %d targets x %d runs%s, method %s, %gs each, %d in parallel; %d already recorded",
         dataset.name,
         len(selected),
         spec.runs,
+        "" if spec.shard is None else f", shard {shard_label(spec.shard)} ({total} attempts)",
         spec.method,
         spec.time_limit,
         spec.jobs,
@@ -342,7 +389,7 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
     pool.shutdown(wait=True)
     return [
         r
-        for r in read_results(out)
+        for r in read_results(out, spec.shard)
         if r.get("series") == key
         and r.get("dataset") == dataset.name
         and (spec.only is None or r.get("target_id") in spec.only)

@@ -1,10 +1,12 @@
-"""Summaries of benchmark results: counts at time checkpoints, a table, a plot, a comparison."""
+"""Summaries of benchmark results: counts at time checkpoints, a table, a plot, a comparison, merged shards."""
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,17 @@ from ..files import atomic_open
 from ..folding import vienna_version
 from .datasets import published_dir
 
-__all__ = ["CHECKPOINTS", "compare", "plot", "published_counts", "summarize", "table"]
+__all__ = [
+    "CHECKPOINTS",
+    "compare",
+    "merge_shards",
+    "plot",
+    "published_counts",
+    "shard_summary_name",
+    "summarize",
+    "table",
+]
+_log = logging.getLogger(__name__)
 
 CHECKPOINTS = [1, 10, 30, 60, 300, 600, 1800, 3600, 14400, 86400]
 PUBLISHED_METHODS = ["LEARNA", "Meta-LEARNA", "Meta-LEARNA-Adapt"]
@@ -210,3 +222,81 @@ def compare(folders: list[str | Path]) -> str:
                 + " | 2.4 (paper) |"
             )
     return "\n".join(rows)
+
+
+def shard_summary_name(shard: tuple[int, int]) -> str:
+    """The summary file of one shard (not ``summary-*.json``: a shard is not a row of ``compare``)."""
+    return f"shard-{shard[0]}-of-{shard[1]}-summary.json"
+
+
+_SHARD_SUMMARY = re.compile(r"shard-(\d+)-of-(\d+)-summary\.json")
+#: What the shards of one benchmark must share besides the series (which covers every outcome-changing
+#: setting): the attempts they were cut from.
+_SHARED = ("dataset", "method", "time_limit", "n_targets", "runs")
+
+
+def merge_shards(folders: list[str | Path]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The summary of the shards found in ``folders`` (one folder or several) as one benchmark, and its records.
+
+    Raises:
+        RnaDesignError: no shard; shards of different settings (series), sets, limits, runs or shard
+            counts; a shard found twice; an attempt recorded by two shards.
+    """
+    from .runner import read_results
+
+    found: dict[int, tuple[Path, dict[str, Any]]] = {}
+    total = None
+    for folder in map(Path, folders):
+        paths = sorted(p for p in folder.glob("shard-*-of-*-summary.json") if _SHARD_SUMMARY.fullmatch(p.name))
+        if not paths:
+            raise RnaDesignError(f"{folder}: no shard summary (run 'rnadesign benchmark ... --shard K/N' into it)")
+        for path in paths:
+            try:
+                summary = json.loads(path.read_text(encoding="utf-8"))
+                k, n = map(int, summary["series"]["shard"].split("/"))
+            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+                raise RnaDesignError(f"{path}: not a shard summary") from None
+            if total is None:
+                total, first, first_path = n, summary, path
+            if n != total:
+                raise RnaDesignError(f"mixed shard counts: {first_path} is one of {total}, {path} one of {n}")
+            for key in _SHARED:
+                if summary[key] != first[key]:
+                    raise RnaDesignError(
+                        f"mixed settings: {key} is {first[key]!r} in {first_path} but {summary[key]!r} in {path}"
+                    )
+            same_attempts = summary["series"].get("only") == first["series"].get("only")
+            if summary["series"]["id"] != first["series"]["id"] or not same_attempts:
+                raise RnaDesignError(
+                    f"mixed settings: {first_path} is series {first['series']['id']} and {path} series "
+                    f"{summary['series']['id']} (see series.json in each folder for what differs)"
+                )
+            if k in found:
+                raise RnaDesignError(f"shard {k}/{n} found twice: {found[k][0]} and {path}")
+            found[k] = (path, summary)
+    assert total is not None
+    missing = sorted(set(range(1, total + 1)) - set(found))
+    if missing:
+        _log.warning("shard(s) %s of %d missing: this summary covers the others", ",".join(map(str, missing)), total)
+    records, seen = [], {}
+    for k, (path, summary) in sorted(found.items()):
+        for r in read_results(path.parent, (k, total)):
+            if r.get("series") != summary["series"]["id"] or r.get("dataset") != summary["dataset"]:
+                continue
+            attempt = (r["target_id"], r["run"])
+            if attempt in seen:
+                raise RnaDesignError(f"target {attempt[0]} run {attempt[1]} is in shard {seen[attempt]} and {k}")
+            seen[attempt] = k
+            records.append(r)
+    merged = summarize(
+        records,
+        dataset=first["dataset"],
+        method=first["method"],
+        time_limit=first["time_limit"],
+        n_targets=first["n_targets"],
+        runs=first["runs"],
+        config=first["config"],
+    )
+    series = {key: value for key, value in first["series"].items() if key not in ("shard", "attempts")}
+    merged["series"] = {**series, "shards": total, "shards_merged": sorted(found), "shards_missing": missing}
+    return merged, records
