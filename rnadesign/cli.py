@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a method on a benchmark set (or 'benchmark compare DIR...')",
         description="Run METHOD on every target of DATASET, one process per attempt, saving each result "
         "to DIR/results.jsonl as it finishes; re-running skips recorded attempts. Writes DIR/summary.json "
-        "and DIR/solved_vs_time.png. 'rnadesign benchmark compare DIR...' prints a Markdown table.",
+        "and DIR/solved_vs_time.png. 'rnadesign benchmark compare DIR...' prints a Markdown table; "
+        "'rnadesign benchmark summary DIR...' merges the shards of a benchmark run with --shard K/N.",
     )
     bench.add_argument(
         "dataset",
@@ -190,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--restart-timeout", type=positive_number, metavar="SECONDS", help="as rnadesign design --restart-timeout"
     )
     bench.add_argument("--search-config", metavar="JSON_OR_FILE", help="as rnadesign design --search-config")
+    bench.add_argument(
+        "--shard",
+        metavar="K/N",
+        type=_shard,
+        help="run only the K-th of N interleaved parts of the attempts (1 <= K <= N), into "
+        "DIR/results-shard-K-of-N.jsonl; merge with 'rnadesign benchmark summary DIR...'",
+    )
     add_verbosity_options(bench)
     _add_folding_options(bench)
     bench.set_defaults(handler=_cmd_benchmark)
@@ -199,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="meta-train a policy across many structures (Meta-LEARNA)",
         description="PPO across the training structures with N environment processes; checkpoints to "
         "DIR/checkpoint.pt, validation to DIR/validation.csv and TensorBoard, the final policy to "
-        "DIR/policy.pt. --resume goes on from the checkpoint until the total budget is spent.",
+        "DIR/policy.safetensors. --resume goes on from the checkpoint until the total budget is spent. "
+        "Started by torchrun or srun (torchrun --standalone --nproc-per-node N -m rnadesign meta-train ...), "
+        "the ranks train one policy data-parallel, each on its own share of the targets.",
     )
     meta.add_argument("--train", default="meta-train", help="training set: name or file (default: meta-train)")
     meta.add_argument("--validation", default="meta-validation", help="validation set (default: meta-validation)")
@@ -210,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds of training in all (a resumed run continues the count)",
     )
-    meta.add_argument("--workers", type=positive_int, default=1, help="environment processes (default: 1)")
+    meta.add_argument(
+        "--workers", type=positive_int, default=1, help="environment processes (per rank when distributed; default: 1)"
+    )
     meta.add_argument("-o", "--out", required=True, metavar="DIR")
     meta.add_argument(
         "--config",
@@ -218,7 +230,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PRESET_OR_JSON",
         help="agent configuration (default: meta-learna, the paper's)",
     )
-    meta.add_argument("--resume", action="store_true", help="go on from DIR/checkpoint.pt")
+    meta.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=False,
+        type=_resume_mode,
+        metavar="auto",
+        help="go on from DIR/checkpoint.pt; '--resume auto' starts afresh if there is none yet (for "
+        "torchrun --max-restarts and SLURM requeue, which rerun one command line)",
+    )
+    meta.add_argument(
+        "--dist-timeout",
+        type=positive_number,
+        default=None,
+        metavar="SECONDS",
+        help="distributed: a rank that waits this long for the others gives up with an error, so a dead "
+        "or hung rank stops the group (default: 180)",
+    )
     meta.add_argument("-s", "--seed", type=seed_type, default=0)
     meta.add_argument("--max-train", type=positive_int, metavar="N", help="use only the first N training targets")
     meta.add_argument("--checkpoint-every", type=positive_number, default=300.0, metavar="SECONDS")
@@ -238,9 +267,45 @@ def build_compare_parser() -> argparse.ArgumentParser:
         description="Print one Markdown table of the summaries in several benchmark result folders.",
     )
     parser.add_argument("dirs", nargs="+", metavar="DIR")
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="instead: per-target solved outcomes of every series in the DIRs, with a linear mixed-effects "
+        "test (method fixed, target random; likelihood-ratio test and Holm-corrected pairs; needs statsmodels)",
+    )
     add_verbosity_options(parser)
     parser.set_defaults(handler=_cmd_compare)
     return parser
+
+
+def build_summary_parser() -> argparse.ArgumentParser:
+    """``rnadesign benchmark summary DIR...``: the shards of one benchmark merged into one summary."""
+    parser = ArgumentParser(
+        prog=f"{PROG} benchmark summary",
+        description="Merge the shards of one benchmark (rnadesign benchmark ... --shard K/N, run into one "
+        "or several folders) into OUT/summary.json and OUT/solved_vs_time.png, and print the table. "
+        "Shards of different settings, shard counts or attempts are refused.",
+    )
+    parser.add_argument("dirs", nargs="+", metavar="DIR")
+    parser.add_argument("-o", "--out", metavar="OUT", help="where the merged summary goes (default: the first DIR)")
+    add_verbosity_options(parser)
+    parser.set_defaults(handler=_cmd_summary)
+    return parser
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from .benchmark.runner import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _resume_mode(text: str) -> str:
+    if text != "auto":
+        raise argparse.ArgumentTypeError(f"--resume takes no value or 'auto', not {text!r}")
+    return text
 
 
 def _version() -> str:
@@ -432,6 +497,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         restart_timeout=args.restart_timeout,
         policy=args.policy,
         search=_search_config(args),
+        shard=args.shard,
     )
     _check_mode_options(args, get_mode(args.method))
     config = _benchmark_config(args.method, args.config, args.policy)
@@ -448,6 +514,14 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         config=config,
     )
     summary["series"] = {"id": series_id(series), **series}
+    if args.shard is not None:  # a part of the benchmark: its own summary, merged by 'benchmark summary'
+        from .benchmark.runner import shard_label
+        from .benchmark.summary import shard_summary_name
+
+        summary["series"].update(shard=shard_label(args.shard), only=list(args.only) if args.only else None)
+        atomic_write_json(out / shard_summary_name(args.shard), summary)
+        print(table(summary), flush=True)
+        return EXIT_OK
     atomic_write_json(out / "summary.json", summary)
     atomic_write_json(out / f"summary-{args.method}-{args.time_limit:g}s-{series_id(series)}.json", summary)
     plot(out, read_results(out), dataset=dataset.name, n_targets=len(dataset.targets))
@@ -468,8 +542,10 @@ def _cmd_meta_train(args: argparse.Namespace) -> int:
     validation = [t.parse(warn=False) for t in validation_set.targets]
     folding = _folding_model(args)
     _limit_threads(1)
+    from .distributed import detect_world
     from .meta import MetaTrainSettings, meta_train
 
+    world = detect_world()  # torchrun's or srun's variables; a group of one otherwise
     settings = MetaTrainSettings(
         time_budget=args.time_budget,
         workers=args.workers,
@@ -477,6 +553,7 @@ def _cmd_meta_train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         validate_every=args.validate_every,
         validation_episodes=args.validation_episodes,
+        **({} if args.dist_timeout is None else {"dist_timeout": args.dist_timeout}),
     )
     card = meta_train(
         train,
@@ -487,12 +564,33 @@ def _cmd_meta_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         folding=folding,
         train_name=f"{train_set.name} ({len(train)} structures)",
+        world=world,
     )
-    print(json.dumps(card, indent=2), flush=True)
+    if world.rank == 0:
+        print(json.dumps(card, indent=2), flush=True)
+    return EXIT_OK
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from .benchmark.summary import merge_shards, plot, table
+    from .files import atomic_write_json, output_directory
+
+    summary, records = merge_shards(args.dirs)
+    out = output_directory(args.out or args.dirs[0])
+    atomic_write_json(out / "summary.json", summary)
+    key = summary["series"]["id"]
+    atomic_write_json(out / f"summary-{summary['method']}-{summary['time_limit']:g}s-{key}.json", summary)
+    plot(out, records, dataset=summary["dataset"], n_targets=summary["n_targets"])
+    print(table(summary), flush=True)
     return EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if args.stats:
+        from .benchmark.stats import compare_stats
+
+        print(compare_stats(args.dirs), flush=True)
+        return EXIT_OK
     from .benchmark.summary import compare
 
     print(compare(args.dirs), flush=True)
@@ -503,6 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:2] == ["benchmark", "compare"]:
         args = build_compare_parser().parse_args(argv[2:])
+    elif argv[:2] == ["benchmark", "summary"]:
+        args = build_summary_parser().parse_args(argv[2:])
     else:
         args = build_parser().parse_args(argv)
     configure_logging(PROG, quiet=args.quiet, verbose=args.verbose)
