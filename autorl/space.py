@@ -150,6 +150,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("boost", (1.0, 16.0), log=True, default=d.boost),
         _float("policy_prior", (0.0, 1.0), default=d.policy_prior),
         _int("policy_designs", (1, 128), log=True, default=d.policy_designs),
+        _float("finish_share", (0.0, 0.8), default=d.finish_share),
     ]
 
 
@@ -200,7 +201,7 @@ def to_search_config(config: Mapping[str, Any]) -> SearchConfig:
     return SearchConfig(**{k: float(v) if k in _FLOATS else v for k, v in c.items()})
 
 
-_FLOATS = ("parent_temperature", "site_floor", "neighbour_pair", "boost", "policy_prior")
+_FLOATS = ("parent_temperature", "site_floor", "neighbour_pair", "boost", "policy_prior", "finish_share")
 
 
 def state_radius(relative: float, conv_radius1: int, conv_radius2: int) -> int:

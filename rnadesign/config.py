@@ -219,6 +219,12 @@ class SearchConfig:
     """On reseeding: ``fresh`` starts again from new designs (SAMFEO restarts so), ``best`` keeps the best."""
     boost: float = 4.0
     """How much likelier G and A are at a hairpin loop's first mismatch (1: no boost, and an all-A start)."""
+    finish_share: float = 0.3
+    """Most share of the elapsed time spent on adaptive walks (MFE folds only) from each design closer to
+    the target than any before it; 0 turns the walks off."""
+    lazy_defects: bool = True
+    """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
+    only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -234,6 +240,7 @@ class SearchConfig:
         if self.restart not in ("fresh", "best"):
             raise ConfigError(f"restart must be 'fresh' or 'best', got {self.restart!r}")
         _check_range("boost", self.boost, 1, 100)
+        _check_range("finish_share", self.finish_share, 0, 0.95)
 
 
 @dataclass(frozen=True)

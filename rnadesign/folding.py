@@ -27,6 +27,7 @@ __all__ = [
     "is_solved",
     "estimate_fold_seconds",
     "is_unique_mfe",
+    "positional_defect",
     "vienna_version",
 ]
 
@@ -85,18 +86,20 @@ def _use_parameters(name: str) -> None:
 
 
 @functools.lru_cache(maxsize=8)
-def _model_details(model: FoldingModel, unique_ml: bool = False) -> RNA.md:
+def _model_details(model: FoldingModel, unique_ml: bool = False, bpp: bool = True) -> RNA.md:
     md = RNA.md()
     md.dangles = model.dangles
     md.temperature = model.temperature
     if unique_ml:
         md.uniq_ML = 1  # required by suboptimal enumeration
+    if not bpp:
+        md.compute_bpp = 0  # a partition function without the outside pass: half the time, no pair probabilities
     return md
 
 
-def _compound(sequence: str, model: FoldingModel, unique_ml: bool = False) -> RNA.fold_compound:
+def _compound(sequence: str, model: FoldingModel, unique_ml: bool = False, bpp: bool = True) -> RNA.fold_compound:
     _use_parameters(model.energy_parameters)
-    return RNA.fold_compound(sequence, _model_details(model, unique_ml))
+    return RNA.fold_compound(sequence, _model_details(model, unique_ml, bpp))
 
 
 def validate_sequence(sequence: str) -> str:
@@ -226,31 +229,52 @@ class EnsembleView:
     target partner, or unpaired); the normalised ensemble defect is their mean."""
     energy_gap: float = 0.0
     """Free energy of the target minus the MFE (kcal/mol): 0 exactly when the target is an MFE structure."""
+    energy: float = 0.0
+    """The MFE (kcal/mol)."""
 
     @property
     def ensemble_defect(self) -> float:
         return sum(self.defect) / len(self.defect)
 
 
-def ensemble_view(sequence: str, target: Structure, model: FoldingModel = DEFAULT_MODEL) -> EnsembleView:
+def ensemble_view(
+    sequence: str, target: Structure, model: FoldingModel = DEFAULT_MODEL, *, defects: bool = True
+) -> EnsembleView:
     """MFE structure, P(target) and the positional defects of ``sequence`` (an MFE fold and a partition
-    function: about three folds' time)."""
-    import numpy as np
-
-    fc = _compound(validate_sequence(sequence), model)
+    function: about three folds' time). Without ``defects`` the partition function skips the pair
+    probabilities (about two folds' time) and ``defect`` is empty; :func:`positional_defect` adds it later."""
+    fc = _compound(validate_sequence(sequence), model, bpp=defects)
     structure, energy = fc.mfe()
     gap = fc.eval_structure(target.dot_bracket) - energy
     fc.exp_params_rescale(energy)  # keeps long sequences' partition functions in range
     fc.pf()
     probability = fc.pr_structure(target.dot_bracket)
+    defect = _defects(fc, target) if defects else ()
+    distance = hamming(structure, target.dot_bracket)
+    return EnsembleView(sequence, structure, distance, float(probability), defect, float(gap), float(energy))
+
+
+def positional_defect(
+    sequence: str, target: Structure, model: FoldingModel = DEFAULT_MODEL, energy: float | None = None
+) -> tuple[float, ...]:
+    """The positional defects of :class:`EnsembleView` alone (a partition function with pair
+    probabilities, about two folds' time); ``energy``, the sequence's MFE if known, scales it."""
+    fc = _compound(validate_sequence(sequence), model)
+    fc.exp_params_rescale(fc.mfe()[1] if energy is None else energy)
+    fc.pf()
+    return _defects(fc, target)
+
+
+def _defects(fc: RNA.fold_compound, target: Structure) -> tuple[float, ...]:
+    """Per site, 1 - P(the site in its target state), from a partition function with pair probabilities."""
+    import numpy as np
+
     bpp = np.array(fc.bpp())[1:, 1:]
     bpp = bpp + bpp.T
     partners = np.array(target.pairs)
     paired = partners >= 0
     in_target_state = np.where(paired, bpp[np.arange(len(partners)), np.maximum(partners, 0)], 1.0 - bpp.sum(axis=1))
-    defect = tuple(float(d) for d in np.clip(1.0 - in_target_state, 0.0, 1.0))
-    distance = hamming(structure, target.dot_bracket)
-    return EnsembleView(sequence, structure, distance, float(probability), defect, float(gap))
+    return tuple(float(d) for d in np.clip(1.0 - in_target_state, 0.0, 1.0))
 
 
 def vienna_version() -> str:

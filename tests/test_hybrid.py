@@ -7,7 +7,7 @@ import pytest
 
 from rnadesign.config import SearchConfig
 from rnadesign.design import DesignSettings, design
-from rnadesign.folding import FoldingModel, ensemble_view, fold
+from rnadesign.folding import FoldingModel, ensemble_view, fold, positional_defect
 from rnadesign.hybrid import PAIRS, EnsembleSearch, designer_start
 from rnadesign.state import DesignRun
 from rnadesign.structure import parse_structure
@@ -29,7 +29,8 @@ def test_mutations_keep_every_target_pair_a_pair():
     run = DesignRun(target, DesignSettings(mode="search", time_limit=60), seed=1)
     search = EnsembleSearch(run, SearchConfig())
     search.seed([designer_start(target, run.rng)])
-    parent = search.population[0]
+    parent = search.parent()
+    assert len(parent.view.defect) == len(target)  # drawn as a parent: its defects are computed now
     for _ in range(500):
         child = search.mutate(parent)
         assert sum(a != b for a, b in zip(child, parent.sequence)) >= 1
@@ -46,8 +47,10 @@ def test_designs_refold_under_the_chosen_model_and_folds_are_counted(mode, taned
         assert result.solved, (mode, target, result.distance)
         assert fold(result.sequence, model)[0] == target
         assert result.folds >= result.episodes > 0
-        if mode == "search":  # every evaluation is an MFE fold and a partition function: three folds
-            assert result.folds == 3 * result.episodes
+        if mode == "search":  # every evaluation is an MFE fold and a partition function without pair
+            # probabilities (two folds); every parent's defects, a partition function with them, two more
+            extra = result.folds - 2 * result.episodes
+            assert extra >= 0 and extra % 2 == 0
 
 
 @pytest.mark.parametrize("mode", ["search", "hybrid"])
@@ -71,3 +74,30 @@ def test_time_running_out_while_reseeding_ends_the_search_cleanly():
     search.last_improvement = -10
     search.run_until_done()  # returns (a parent drawn from an empty population raised here)
     assert run.episodes == evaluated
+
+
+def test_a_view_without_pair_probabilities_agrees_with_the_full_one_and_its_defects_come_later():
+    target = parse_structure(MULTILOOP)
+    sequence = designer_start(target, np.random.default_rng(3))
+    full, lazy = ensemble_view(sequence, target), ensemble_view(sequence, target, defects=False)
+    assert lazy.defect == ()
+    assert (lazy.structure, lazy.distance, lazy.energy) == (full.structure, full.distance, full.energy)
+    assert lazy.probability == pytest.approx(full.probability, rel=1e-9)
+    assert positional_defect(sequence, target, energy=lazy.energy) == pytest.approx(full.defect, abs=1e-12)
+
+
+@pytest.mark.parametrize("share", [0.3, 0.0])
+def test_a_design_closer_than_any_before_is_walked_from_by_mfe_folds(share):
+    target = parse_structure(MULTILOOP)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60), seed=1)
+    search = EnsembleSearch(run, SearchConfig(finish_share=share))
+    start = search.evaluate("A" * len(target))  # nothing pairs: far from the target
+    assert start.view.distance > 0
+    if share == 0:
+        assert run.folds == 2 and run.best_distance == start.view.distance and not search.pending
+        return
+    assert run.folds > 2  # the walk's MFE folds are counted beside the view's two
+    assert run.best_distance < start.view.distance
+    structure, _ = fold(run.best_sequence)
+    assert sum(a != b for a, b in zip(structure, target.dot_bracket)) == run.best_distance
+    assert search.pending == [run.best_sequence]  # evaluated next, to join the population
