@@ -220,8 +220,9 @@ class SearchConfig:
     boost: float = 4.0
     """How much likelier G and A are at a hairpin loop's first mismatch (1: no boost, and an all-A start)."""
     finish_share: float = 0.3
-    """Most share of the elapsed time spent on adaptive walks (MFE folds only) from each design closer to
-    the target than any before it; 0 turns the walks off."""
+    """Adaptive walks (MFE folds only) from each design at least as close to the target as any walked from
+    before start while they have had at most this share of the elapsed time, and stop at this share of
+    the time limit; 0 turns them off."""
     lazy_defects: bool = True
     """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""

@@ -11,7 +11,7 @@ improved for ``patience`` steps, the search starts afresh (``restart``: from new
 the policy's; or around its best design). The ideas come from SAMFEO (objective, population, positional-defect
 sites, structured mutation) and NEMO (designer priors); the code is ours.
 
-A design closer to the target than any before it is also walked from (``finish_share``): LEARNA's
+A design at least as close to the target as any before it is also walked from (``finish_share``): LEARNA's
 adaptive walk, MFE folds only, at the sites its fold misses; the ensemble objective brings long designs
 close and the MFE walk finds the last pair or two cheaply. With the probability objective a child costs
 an MFE fold and a partition function without pair probabilities; its positional defects (a second
@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .clock import Deadline
 from .config import AgentConfig, SearchConfig
 from .folding import EnsembleView, ensemble_view, positional_defect
 from .policy_file import PolicyFile
@@ -204,26 +205,33 @@ class EnsembleSearch:
         return candidate
 
     def _finish(self, candidate: Candidate) -> None:
-        """Walk from a design closer to the target than any before it: LEARNA's adaptive walk, MFE folds
-        only, at the sites where its fold misses the target (and their neighbours), within ``finish_share``
-        of the elapsed time. The ensemble objective brings a long design close; the last pair or two is
+        """Walk from a design at least as close to the target as any walked from before: LEARNA's adaptive
+        walk, MFE folds only, at the sites where its fold misses the target (and their neighbours). A
+        walk starts only while walks have had at most ``finish_share`` of the elapsed time, and stops
+        when they have had that share of the whole time limit (a 400 nt walk of L folds would otherwise
+        take a minute). The ensemble objective brings a long design close; the last pair or two is
         often cheaper to find by the MFE alone (measured: Rfam-Learn-Test's 400 nt designs left at
         distance 2 by the search are solved in seconds). A better walked design joins the population next."""
-        run, distance = self.run, candidate.view.distance
-        if distance == 0 or distance >= self.finish_best or run.done or self.config.finish_share == 0:
+        run, distance, share = self.run, candidate.view.distance, self.config.finish_share
+        if distance == 0 or distance > self.finish_best or run.done or share == 0:
             return
         now = time.perf_counter()
-        if self.finish_time > self.config.finish_share * (now - run.start) or not run.clock.fits_fold():
+        budget = share * run.settings.time_limit - self.finish_time
+        if self.finish_time > share * (now - run.start) or budget <= 0 or not run.clock.fits_fold():
             return
         self.finish_best = distance
+        clock = run.clock
+        at = now + budget if clock.at is None else min(clock.at, now + budget)
+        walk_clock = Deadline(at, clock.fold_s, clock.reserve_folds)
         walk = adaptive_walk(
             candidate.sequence,
             self.target,
             self.rng,
             max_folds=len(self.target),
-            deadline=run.clock,
+            deadline=walk_clock,
             model=run.settings.folding,
         )
+        clock.fold_s = max(clock.fold_s, walk_clock.fold_s)
         self.finish_time += time.perf_counter() - now
         run.folds += walk.folds
         run.record(walk.sequence, walk.distance)

@@ -1,5 +1,6 @@
 """The hybrid designer: pairs stay pairs, folds are counted, the deadline holds, designs refold."""
 
+import os
 import time
 
 import numpy as np
@@ -12,6 +13,7 @@ from rnadesign.hybrid import PAIRS, EnsembleSearch, designer_start
 from rnadesign.state import DesignRun
 from rnadesign.structure import parse_structure
 
+DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data")
 MULTILOOP = "((((((..((((....))))..((((....))))..))))))..((((((....))))))"
 
 
@@ -101,3 +103,13 @@ def test_a_design_closer_than_any_before_is_walked_from_by_mfe_folds(share):
     structure, _ = fold(run.best_sequence)
     assert sum(a != b for a, b in zip(structure, target.dot_bracket)) == run.best_distance
     assert search.pending == [run.best_sequence]  # evaluated next, to join the population
+
+
+def test_walks_keep_to_their_share_of_the_time_limit():
+    """One walk of L folds at 400 nt would take a minute; it stops at finish_share of the limit."""
+    with open(os.path.join(DATA, "rfam_learn_test", "rfam_learn_test.txt")) as f:
+        target = parse_structure(f.read().split("\n")[7].strip(), warn=False)  # #8, 413 nt
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=6), seed=1)
+    search = EnsembleSearch(run, SearchConfig(finish_share=0.2))
+    search.seed([designer_start(target, run.rng)])
+    assert run.folds > 2 and 0 < search.finish_time < 0.2 * 6 + 0.5
