@@ -156,11 +156,14 @@ def test_bad_policy_files(tmp_path):
         )
 
 
-def test_meta_learna_samples_without_torch_and_the_test_refolds():
-    """The default mode's sampling runs the policy in NumPy: no torch import, reproducible by seed."""
+@pytest.mark.parametrize("mode", ["meta-learna", "hybrid", "search"])
+def test_the_policy_modes_sample_without_torch_and_the_test_refolds(mode):
+    """meta-learna and hybrid run the shipped policy in NumPy (search, the default, has none): no torch
+    import, reproducible by seed."""
     code = (
         "import sys, json; from rnadesign.design import DesignSettings, design; "
-        "r = [design('((((((....))))))...((((....))))', DesignSettings(time_limit=20, seed=7)) for _ in range(2)]; "
+        f"r = [design('((((((....))))))...((((....))))', DesignSettings(mode={mode!r}, time_limit=20, seed=7)) "
+        "for _ in range(2)]; "
         "print(json.dumps([r[0].sequence, r[1].sequence, r[0].solved, 'torch' in sys.modules]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)

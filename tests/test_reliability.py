@@ -118,7 +118,7 @@ def test_a_policy_file_of_the_right_format_with_other_weights_is_one_line(tmp_pa
     weights = dict(policy.state_dict)
     weights["action_net.weight"] = np.zeros((3, weights["action_net.weight"].shape[1]), np.float32)
     path = save_policy(tmp_path / "other.safetensors", policy.agent, weights, policy.card)
-    proc = rnadesign("design", "((((....))))", "--policy", str(path), "-t", "5")
+    proc = rnadesign("design", "((((....))))", "--mode", "meta-learna", "--policy", str(path), "-t", "5")
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and "do not fit" in lines[0] and "action_net.weight" in lines[0]
 
@@ -152,7 +152,7 @@ def test_a_policy_file_with_pickled_code_is_refused_with_torchs_whole_reason(tmp
 
     evil = tmp_path / "evil.pt"
     evil.write_bytes(pickle.dumps({"format": "rnadesign-policy-1", "x": Exploit()}, protocol=2))
-    proc = rnadesign("design", "((((....))))", "--policy", str(evil), "-t", "5")
+    proc = rnadesign("design", "((((....))))", "--mode", "meta-learna", "--policy", str(evil), "-t", "5")
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and not (tmp_path / "pwned").exists()
     assert "refused" in lines[0] and "arbitrary code execution" in lines[0] and "posix.system" in lines[0]
