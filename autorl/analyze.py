@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from rnadesign.files import atomic_open
+from rnadesign.files import atomic_open, save_figure
 
 from .errors import AutoRLError
 from .report import Run
@@ -305,12 +305,7 @@ def _plot(dims: list[Dimension], analysis: BudgetAnalysis, configs, losses, mode
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"budget {analysis.budget:g}: partial dependence (n={analysis.n})", fontsize=10)
     fig.tight_layout()
-    try:
-        with atomic_open(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=110)
-    finally:
-        plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def write_configspace(run: Run, directory: str | Path) -> Path:

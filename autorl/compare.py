@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rnadesign.benchmark.stats import format_test, mixed_model_test
-from rnadesign.files import atomic_open
+from rnadesign.files import save_figure
 
 from .errors import AutoRLError
 from .report import Evaluation, Run, load_run
@@ -101,12 +101,7 @@ def _plot(curves: list[RunCurve], at: float, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        with atomic_open(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=120)
-    finally:
-        plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _rows(curves: list[RunCurve], at: float) -> tuple[list[dict[str, Any]], tuple[str, ...], str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnadesign.files import atomic_open, atomic_write_json
+from rnadesign.files import atomic_write_json, save_figure
 
 from .errors import AutoRLError
 from .resultlog import CONFIGS, RESULTS, read_log
@@ -149,12 +149,7 @@ def plot_run(run: Run, path: str | Path) -> Path:
     if budgets or failed:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        with atomic_open(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=120)
-    finally:
-        plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def export_preset(run: Run, path: str | Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "output_directory",
+    "save_figure",
     "read_json_lines",
 ]
 
@@ -91,6 +92,18 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 def atomic_write_json(path: str | Path, value: Any, *, indent: int | None = 2) -> Path:
     """Write ``value`` as JSON (and a final newline) to ``path`` atomically."""
     return atomic_write_text(path, json.dumps(value, indent=indent) + "\n")
+
+
+def save_figure(fig: Any, path: str | Path, *, dpi: int = 120) -> Path:
+    """Write a matplotlib figure to ``path`` as PNG atomically, and close it (also when writing fails)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_open(path, "wb") as f:
+            fig.savefig(f, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return Path(path)
 
 
 def _set_aside_torn_tail(path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RnaDesignError
-from ..files import atomic_open
+from ..files import save_figure
 from ..folding import vienna_version
 from .datasets import published_dir
 
@@ -181,10 +181,7 @@ def plot(out: Path, records: list[dict[str, Any]], *, dataset: str, n_targets: i
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     path = Path(out) / "solved_vs_time.png"
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _load_summaries(folder: Path) -> list[dict[str, Any]]:
