@@ -16,6 +16,7 @@ group's timeout, and a failed one (a rank died, or hung past the timeout) raises
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import logging
@@ -198,9 +199,16 @@ class Group:
         # A barrier is an all-reduce of one number: gloo's barrier() does not honour the timeout everywhere.
         self.all_reduce(torch.zeros(1), what)
 
-    def close(self) -> None:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    def close(self, *, together: bool = False) -> None:
+        """Leave the group; with ``together`` (a run that ended well) first wait for every rank to get
+        here, so no rank tears its connections down while another still uses them (a rank that exits
+        early can abort in gloo's threads: "terminate called without an active exception")."""
+        if not dist.is_initialized():
+            return
+        if together:
+            with contextlib.suppress(RankLostError):
+                self.barrier("leaving the group")
+        dist.destroy_process_group()
 
 
 class AveragingAdam(torch.optim.Adam):

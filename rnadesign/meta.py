@@ -357,11 +357,14 @@ def meta_train(
     if world.world_size > 1 and len(train) < world.world_size:
         raise ConfigError(f"{len(train)} training structures cannot be shared among {world.world_size} ranks")
     group = Group(world, settings.dist_timeout) if world.world_size > 1 else None
+    ended_well = False
     try:
-        return _meta_train(train, validation, agent, Path(out), settings, resume, folding, train_name, group)
+        card = _meta_train(train, validation, agent, Path(out), settings, resume, folding, train_name, group)
+        ended_well = True
+        return card
     finally:
         if group is not None:
-            group.close()
+            group.close(together=ended_well)
 
 
 def _read_checkpoint(out: Path, resume: bool | str, group: Group | None) -> dict[str, Any] | None:
