@@ -12,7 +12,13 @@ import time
 
 from .folding import DEFAULT_MODEL, FoldingModel, fold
 
-__all__ = ["Deadline"]
+__all__ = ["Deadline", "follow"]
+
+
+def follow(estimate: float, seconds: float) -> float:
+    """A running estimate of a duration after one more measurement: up at once to a slow one, down
+    gradually after a fast one (so one lucky measurement does not shrink a deadline's margin)."""
+    return max(seconds, 0.8 * estimate + 0.2 * seconds)
 
 
 class Deadline:
@@ -43,10 +49,9 @@ class Deadline:
         return self.fits(self.fold_s)
 
     def fold(self, sequence: str, model: FoldingModel = DEFAULT_MODEL) -> tuple[str, float]:
-        """:func:`~rnadesign.folding.fold`, timed: the estimate follows the folds measured (a slow one at
-        once, a fast one gradually, so one lucky fold does not shrink the margin)."""
+        """:func:`~rnadesign.folding.fold`, timed; the fold estimate follows the folds measured (:func:`follow`)."""
         start = time.perf_counter()
         result = fold(sequence, model)
         seconds = time.perf_counter() - start
-        self.fold_s = max(seconds, 0.8 * self.fold_s + 0.2 * seconds)
+        self.fold_s = follow(self.fold_s, seconds)
         return result

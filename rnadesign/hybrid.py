@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .clock import Deadline
+from .clock import Deadline, follow
 from .config import AgentConfig, SearchConfig
 from .folding import EnsembleView, ensemble_view, positional_defect
 from .policy_file import PolicyFile
@@ -194,7 +194,7 @@ class EnsembleSearch:
         start = time.perf_counter()
         view = ensemble_view(sequence, self.target, self.run.settings.folding, defects=not self.lazy)
         seconds = time.perf_counter() - start
-        self.view_s = max(seconds, 0.8 * self.view_s + 0.2 * seconds)
+        self.view_s = follow(self.view_s, seconds)
         clock.fold_s = max(clock.fold_s, seconds / self.view_folds)
         self.run.folds += self.view_folds
         self.run.episodes += 1
@@ -264,7 +264,7 @@ class EnsembleSearch:
         start = time.perf_counter()
         defect = positional_defect(parent.sequence, self.target, self.run.settings.folding, parent.view.energy)
         seconds = time.perf_counter() - start
-        self.defect_s = max(seconds, 0.8 * self.defect_s + 0.2 * seconds)
+        self.defect_s = follow(self.defect_s, seconds)
         self.run.folds += DEFECT_FOLDS
         parent = dataclasses.replace(parent, view=dataclasses.replace(parent.view, defect=defect))
         self.population[index] = self.seen[parent.sequence] = parent
