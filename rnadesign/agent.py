@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
@@ -73,7 +74,7 @@ def make_ppo(
         # SB3 adds Adam's eps=1e-5 only for plain Adam: give it here so one rank and many agree.
         kwargs["optimizer_kwargs"] = {"group": group, "max_grad_norm": max_grad_norm, "eps": 1e-5}
         max_grad_norm = float("inf")  # SB3 clips before step(); the average is clipped in step()
-    return PPO(
+    model = PPO(
         "MlpPolicy",
         vec_env,
         learning_rate=agent.ppo.learning_rate,
@@ -91,6 +92,10 @@ def make_ppo(
         device="cpu",
         verbose=0,
     )
+    # SB3 otherwise makes a logger at learn(), and with it an empty /tmp/SB3-<time> folder per model:
+    # thousands of them after a benchmark or a search. Nothing reads SB3's log here.
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
 
 
 class _NoOptimizer:

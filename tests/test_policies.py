@@ -61,3 +61,13 @@ def test_observation_of_wrong_size_is_refused():
 
     with pytest.raises(ValueError, match="does not split"):
         RnaFeaturesExtractor(gym.spaces.Box(0, 4, (9,), np.int64), NetworkConfig(), channels=2)
+
+
+def test_training_leaves_no_sb3_log_folder(tmp_path, monkeypatch):
+    """SB3 makes a log folder per model at learn() unless given a logger: thousands in /tmp after a benchmark."""
+    logdir = tmp_path / "sb3"
+    monkeypatch.setenv("SB3_LOGDIR", str(logdir))
+    agent = AgentConfig(env=EnvConfig(state_radius=4), ppo=SMALL_PPO)
+    model = make_ppo([TARGET], agent, DEFAULT_MODEL, seed=0)
+    model.learn(total_timesteps=model.n_steps * model.n_envs)
+    assert not logdir.exists()
