@@ -26,6 +26,7 @@ from .policies import policy_kwargs
 from .structure import Structure
 
 if TYPE_CHECKING:
+    from .constraints import BoundConstraints
     from .distributed import Group
 
 __all__ = ["local_vec_env", "make_ppo", "sample_episodes", "sampling_policy", "seed_everything"]
@@ -39,10 +40,17 @@ def seed_everything(seed: int) -> None:
 
 
 def local_vec_env(
-    targets: list[Structure], agent: AgentConfig, folding: FoldingModel, n_envs: int, deadline: Deadline | None = None
+    targets: list[Structure],
+    agent: AgentConfig,
+    folding: FoldingModel,
+    n_envs: int,
+    deadline: Deadline | None = None,
+    constraints: BoundConstraints | None = None,
 ) -> DummyVecEnv:
-    """``n_envs`` environments over ``targets``, stepped in this process, folding within ``deadline``."""
-    return DummyVecEnv([functools.partial(RnaDesignEnv, targets, agent.env, folding, deadline=deadline)] * n_envs)
+    """``n_envs`` environments over ``targets``, stepped in this process, folding within ``deadline``
+    (with ``constraints``, bound to the one target, placing only what they allow)."""
+    make = functools.partial(RnaDesignEnv, targets, agent.env, folding, deadline=deadline, constraints=constraints)
+    return DummyVecEnv([make] * n_envs)
 
 
 def make_ppo(
@@ -53,6 +61,7 @@ def make_ppo(
     vec_env: VecEnv | None = None,
     deadline: Deadline | None = None,
     group: Group | None = None,
+    constraints: BoundConstraints | None = None,
 ) -> PPO:
     """A PPO learner on ``targets`` with the configured network, on the CPU.
 
@@ -60,9 +69,11 @@ def make_ppo(
     within ``deadline``); ``targets`` still sets the rollout size. With ``group`` (distributed
     meta-training), every optimizer step averages the gradients of the group's ranks and clips the
     average (:class:`~rnadesign.distributed.AveragingAdam`); SB3's own clip of the local gradient is off.
+    With ``constraints`` (one target) the environments place only allowed nucleotides: SB3 has no action
+    masking, so a disallowed action is mapped to an allowed one (:func:`~rnadesign.env.action_table`).
     """
     if vec_env is None:
-        vec_env = local_vec_env(targets, agent, folding, agent.ppo.n_envs, deadline)
+        vec_env = local_vec_env(targets, agent, folding, agent.ppo.n_envs, deadline, constraints)
     mean_decisions = float(np.mean([t.n_decisions for t in targets]))
     n_steps, minibatch = agent.ppo.rollout_sizes(mean_decisions, vec_env.num_envs)
     kwargs = policy_kwargs(agent)

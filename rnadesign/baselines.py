@@ -42,19 +42,30 @@ def run_rnainverse(run: DesignRun, agent: None = None, policy: None = None) -> N
 
     RNAinverse itself uses ViennaRNA's default energy model; its designs are judged (folded) with
     ``settings.folding``. Each call runs in a child process that is stopped when the time is up.
+
+    Under constraints the start draws only allowed bases, the bases the mask fixes are written lower
+    case (RNAinverse keeps those), and what it returns is projected onto the mask and repaired (GC
+    window, motifs) before it is judged: RNAinverse knows nothing else of the constraints.
     """
     from .folding import hamming
 
     rng = random.Random(run.seed)
     target = run.target.dot_bracket
     clock = run.clock
+    constraints = run.constraints
     while not run.should_stop():
-        start = "".join(rng.choice("ACGU") for _ in target)
+        if constraints is None:
+            start = "".join(rng.choice("ACGU") for _ in target)
+        else:
+            drawn = constraints.project("".join(rng.choice(bases) for bases in constraints.allowed))
+            start = "".join(b.lower() if len(a) == 1 else b for b, a in zip(drawn, constraints.allowed))
         budget = clock.left() - (1 + clock.reserve_folds) * clock.fold_s  # room to judge what it returns
         sequence = _inverse_fold_within(start, target, rng.randrange(2**32), budget)
         run.episodes += 1
         if sequence is None or not clock.fits_fold():
             continue
+        if constraints is not None:
+            sequence = constraints.repair(constraints.project(sequence.upper()), rng)
         distance = hamming(clock.fold(sequence, run.settings.folding)[0], target)
         run.folds += 1
         run.record(sequence, distance)

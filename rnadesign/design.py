@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .config import SearchConfig
+from .constraints import DesignConstraints
 from .errors import ConfigError, RnaDesignError
 from .folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
 from .modes import DEFAULT_MODE, MODES, get_mode
@@ -65,6 +66,9 @@ class DesignSettings:
     """Episodes sampled per policy call in ``meta-learna`` mode."""
     search: SearchConfig = field(default_factory=SearchConfig)
     """The ensemble-aware search of the ``hybrid`` and ``search`` modes."""
+    constraints: DesignConstraints | None = None
+    """Sequence constraint, GC window, forbidden motifs, G-U rule: a design counts as solved only if it
+    satisfies them too (None, or constraints that constrain nothing: every mode runs as without them)."""
 
     def __post_init__(self) -> None:
         get_mode(self.mode)
@@ -82,6 +86,8 @@ class DesignSettings:
             raise ConfigError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         if self.sample_batch < 1:
             raise ConfigError(f"sample_batch must be at least 1, got {self.sample_batch}")
+        if self.constraints is not None and not isinstance(self.constraints, DesignConstraints):
+            raise ConfigError(f"constraints must be DesignConstraints, got {type(self.constraints).__name__}")
 
 
 @dataclass
@@ -97,6 +103,7 @@ class Design:
     distance: int
     """Hamming distance between ``structure`` and ``target``."""
     solved: bool
+    """Folds into the target and satisfies the constraints."""
     time_s: float
     """Seconds until the last requested solution was found, or the whole time spent."""
     seed: int
@@ -110,6 +117,12 @@ class Design:
     """ViennaRNA folds the run spent (environment and local search)."""
     solutions: list[str] = field(default_factory=list)
     """Distinct verified solutions, in the order found."""
+    constraints: dict[str, Any] | None = None
+    """The constraints designed under (:meth:`DesignConstraints.to_dict`), None when unconstrained."""
+    constraints_satisfied: bool | None = None
+    """``sequence`` satisfies them (None when unconstrained)."""
+    violations: list[str] = field(default_factory=list)
+    """What ``sequence`` breaks of them, one line each, positions 1-based."""
     vienna_version: str = field(default_factory=vienna_version)
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,6 +155,7 @@ def design(
         InvalidStructureError: ``target`` is not a valid dot-bracket string.
         PolicyFileError: a policy file is missing or unreadable.
         ConfigError: ``agent`` given for a mode that takes none, or invalid values.
+        ConstraintError: the settings' constraints are impossible for ``target`` (before any work).
     """
     settings = settings or DesignSettings()
     structure = target if isinstance(target, Structure) else parse_structure(target)
@@ -194,6 +208,10 @@ def _result(run: DesignRun) -> Design:
         "restarts": run.restarts,
         "folds": run.folds,
     }
+    if run.constraints is not None:
+        common["constraints"] = settings.constraints.to_dict()
+        common["constraints_satisfied"] = bool(sequence) and run.constraints.satisfied(sequence)
+        common["violations"] = run.constraints.violations(sequence) if sequence else ["no design finished"]
     if not sequence:  # not even one design finished within the budget
         return Design(sequence="", structure="", distance=len(structure), solved=False, time_s=elapsed, **common)
     unique = not run.solutions or run.clock.fits(_UNIQUE_CHECK_FOLDS * run.clock.fold_s)
@@ -204,7 +222,7 @@ def _result(run: DesignRun) -> Design:
         sequence=sequence,
         structure=check.structure,
         distance=check.distance,
-        solved=check.solved,
+        solved=check.solved and common.get("constraints_satisfied") is not False,
         time_s=run.solved_at if run.solved_at is not None else elapsed,
         unique_mfe=check.unique if check.unique is None else bool(check.unique),
         solutions=list(run.solutions),

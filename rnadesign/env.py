@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -17,6 +17,9 @@ from .config import EnvConfig
 from .folding import DEFAULT_MODEL, FoldingModel, fold, hamming
 from .structure import Structure, parse_structure
 
+if TYPE_CHECKING:
+    from .constraints import BoundConstraints
+
 __all__ = ["ENV_ID", "RnaDesignEnv", "LocalImprovement", "local_improvement"]
 
 register_envs()
@@ -24,6 +27,7 @@ register_envs()
 #: Action -> nucleotide at an unpaired site, and -> (opening, closing) nucleotides at a pair.
 UNPAIRED_ACTIONS = ("G", "A", "U", "C")
 PAIR_ACTIONS = (("G", "C"), ("C", "G"), ("A", "U"), ("U", "A"))
+_WOBBLE = ("GU", "UG")
 
 #: State codes of the structure channel (the sequence channel uses 0 = not yet placed, 1..4 = ACGU).
 STRUCTURE_CODES = {".": 0, "(": 1, ")": 2}
@@ -50,19 +54,27 @@ def local_improvement(
     target: str,
     model: FoldingModel = DEFAULT_MODEL,
     deadline: Deadline | None = None,
+    constraints: BoundConstraints | None = None,
 ) -> LocalImprovement:
     """Try every nucleotide assignment of the sites where ``structure`` misses ``target``.
 
     LEARNA's step, with its bug fixed: the best sequence found is returned with its distance,
     so the caller keeps the improved design. Stops at the first assignment that solves the target,
-    and before a fold that would not fit before ``deadline``.
+    and before a fold that would not fit before ``deadline``. With ``constraints`` a mismatched paired
+    site changes together with its partner (as many assignments, or fewer: a pair has at most four
+    Watson-Crick options), only to what the mask allows, and a candidate with a forbidden motif is not folded.
     """
     sites = [i for i, (a, b) in enumerate(zip(structure, target)) if a != b]
     best = LocalImprovement(sequence, structure, hamming(structure, target), 0)
+    if constraints is not None:  # whole pairs, inside the mask
+        units, assignments = _allowed_assignments(sites, constraints)
+        sites = [site for unit in units for site in unit]
+    else:
+        assignments = itertools.product("ACGU", repeat=len(sites))
     original = tuple(sequence[i] for i in sites)
     letters = list(sequence)
     folds = 0
-    for assignment in itertools.product("ACGU", repeat=len(sites)):
+    for assignment in assignments:
         if assignment == original:
             continue
         if deadline is not None and not deadline.fits_fold():
@@ -70,6 +82,8 @@ def local_improvement(
         for site, nucleotide in zip(sites, assignment):
             letters[site] = nucleotide
         candidate = "".join(letters)
+        if constraints is not None and constraints.motif_hits(candidate):
+            continue
         folded, _ = deadline.fold(candidate, model) if deadline is not None else fold(candidate, model)
         folds += 1
         distance = hamming(folded, target)
@@ -78,6 +92,59 @@ def local_improvement(
             if distance == 0:
                 break
     return LocalImprovement(best.sequence, best.structure, best.distance, folds)
+
+
+def _allowed_assignments(
+    sites: list[int], constraints: BoundConstraints
+) -> tuple[list[tuple[int, ...]], Iterator[tuple[str, ...]]]:
+    """The local step under constraints: a mismatched paired site changes with its partner, to a pair the
+    environment could place (Watson-Crick, or G-U where the mask leaves only that), an unpaired one to an
+    allowed base. Returns the units (sites) and every assignment, one base per site of the units in order."""
+    units: list[tuple[int, ...]] = []
+    options: list[list[str]] = []
+    for i in sites:
+        j = constraints.target.pairs[i]
+        unit = (i,) if j < 0 else (min(i, j), max(i, j))
+        if unit in units:
+            continue
+        units.append(unit)
+        if j < 0:
+            options.append(list(constraints.allowed[i]))
+        else:
+            pairs = constraints.pair_options[unit]
+            options.append([p for p in pairs if p not in _WOBBLE] or list(pairs))
+    assignments = (tuple("".join(combination)) for combination in itertools.product(*options))
+    return units, assignments
+
+
+def action_table(target: Structure, constraints: BoundConstraints) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """Per decision of an episode on ``target``: what each action places, and which actions are allowed.
+
+    An allowed action places what it always does. At a pair whose mask leaves no Watson-Crick pair but a
+    G-U wobble (and ``allow_gu``), action 0 (GC) places GU and action 3 (UA) places UG: the same base at
+    the opening site. A disallowed action places what the next allowed action (cyclically) would, which
+    is how PPO, which stable-baselines3 cannot mask, still designs only allowed sequences.
+
+    Returns:
+        ``placements[step][action]``: the nucleotide, or the (opening, closing) pair; ``masks``: a
+        ``(decisions, 4)`` boolean array.
+    """
+    placements: list[tuple[str, ...]] = []
+    masks = []
+    for site, partner in enumerate(target.pairs):
+        if partner != -1 and partner < site:
+            continue
+        if partner == -1:
+            choices = [b if b in constraints.allowed[site] else None for b in UNPAIRED_ACTIONS]
+        else:
+            options = constraints.pair_options[(site, partner)]
+            choices = [a + b if a + b in options else None for a, b in PAIR_ACTIONS]
+            if not any(choices):  # only wobble pairs are left
+                choices = [p if p in options else None for p in ("GU", None, None, "UG")]
+        mask = [choice is not None for choice in choices]  # bind() leaves every site an allowed base
+        placements.append(tuple(next(choices[(a + k) % 4] for k in range(4) if mask[(a + k) % 4]) for a in range(4)))
+        masks.append(mask)
+    return placements, np.array(masks, dtype=bool).reshape(-1, 4)
 
 
 class RnaDesignEnv(gym.Env):
@@ -93,7 +160,12 @@ class RnaDesignEnv(gym.Env):
 
     ## Action Space
     ``Discrete(4)``. At an unpaired site: 0 = G, 1 = A, 2 = U, 3 = C. At an opening bracket:
-    0 = GC, 1 = CG, 2 = AU, 3 = UA (nucleotide at the opening site first).
+    0 = GC, 1 = CG, 2 = AU, 3 = UA (nucleotide at the opening site first). With ``constraints``,
+    :meth:`action_masks` says which actions the sequence constraint allows at the current site (a
+    sampler draws only those); a disallowed action places what the next allowed one would (see
+    :func:`action_table`), so PPO, which cannot mask, still places only allowed nucleotides, and
+    learns the log-probability of the action it chose, not of the one placed. Where a pair's mask
+    leaves only a G-U wobble, actions 0 and 3 place GU and UG.
 
     ## Observation Space
     ``Box(0, 4, shape=(C * (2r+1),), int64)`` with r = ``state_radius``: the target symbols in a
@@ -106,7 +178,9 @@ class RnaDesignEnv(gym.Env):
     0 on every step but the last. At the end the sequence is folded, d is the Hamming distance
     between its MFE structure and the target; if ``0 < d < mutation_threshold`` every assignment
     of the mismatched sites is tried and the best sequence is kept. Reward = (1 - d/L) ** e with
-    e = ``reward_exponent``.
+    e = ``reward_exponent``. With ``constraints`` the reward is multiplied by
+    :meth:`~rnadesign.constraints.BoundConstraints.reward_factor`: less outside the GC window, halved
+    for every forbidden motif.
 
     ## Episode End
     Terminates after the last decision (L minus the number of pairs steps). Never truncates.
@@ -117,6 +191,7 @@ class RnaDesignEnv(gym.Env):
     Every step: ``target_index``. At the end also ``sequence`` (the design, improved if the local
     step helped), ``structure`` (its MFE structure), ``distance``, ``solved`` (d == 0),
     ``distance_before_improvement``, ``folds`` (ViennaRNA folds spent on the episode) and ``folded``.
+    With ``constraints``, ``solved`` also needs the design to satisfy them.
 
     ## Starting State
     The window centred on site 0 of a target. With several targets, each reset takes the next one
@@ -129,6 +204,8 @@ class RnaDesignEnv(gym.Env):
     - ``render_mode``: None or ``"ansi"``.
     - ``deadline``: a :class:`~rnadesign.clock.Deadline` every fold of the episode must fit before
       (a design run shares its own with its environments); None: no limit.
+    - ``constraints``: :class:`~rnadesign.constraints.BoundConstraints` bound to the one target; None:
+      unconstrained.
 
     ```python
     import gymnasium as gym
@@ -146,6 +223,7 @@ class RnaDesignEnv(gym.Env):
         folding: FoldingModel | None = None,
         render_mode: str | None = None,
         deadline: Deadline | None = None,
+        constraints: BoundConstraints | None = None,
     ):
         if isinstance(targets, (str, Structure)):
             targets = [targets]
@@ -179,6 +257,13 @@ class RnaDesignEnv(gym.Env):
         self._decision_sites = [
             np.array([i for i, c in enumerate(t.dot_bracket) if c != ")"], dtype=np.int64) for t in self.targets
         ]
+        self.constraints = constraints
+        self._placements: list[tuple[str, ...]] | None = None
+        self._masks = np.ones((0, 4), dtype=bool)
+        if constraints is not None:
+            if len(self.targets) != 1 or constraints.target.dot_bracket != self.targets[0].dot_bracket:
+                raise ValueError("constraints are bound to one target: the environment must design that one alone")
+            self._placements, self._masks = action_table(self.targets[0], constraints)
         self._order: list[int] = []
         self._target_index = 0
         self._step = 0
@@ -203,6 +288,13 @@ class RnaDesignEnv(gym.Env):
         if self._channels == 2:
             rows.append(self._sequence_codes[site : site + width])
         return np.concatenate(rows)
+
+    def action_masks(self) -> np.ndarray:
+        """Which of the four actions the constraints allow at the current site (all without constraints;
+        the name sb3-contrib's ``MaskablePPO`` looks for)."""
+        if self._placements is None or self._finished:
+            return np.ones(4, dtype=bool)
+        return self._masks[self._step].copy()
 
     def _get_info(self) -> dict[str, Any]:
         return {"target_index": self._target_index}
@@ -240,7 +332,12 @@ class RnaDesignEnv(gym.Env):
         site = self._site()
         partner = self.target.pairs[site]
         r = self.config.state_radius
-        if partner == -1:
+        if self._placements is not None:
+            placed = self._placements[self._step][action]
+            self._place(site, placed[0], r)
+            if partner != -1:
+                self._place(partner, placed[1], r)
+        elif partner == -1:
             self._place(site, UNPAIRED_ACTIONS[action], r)
         else:
             opening, closing = PAIR_ACTIONS[action]
@@ -279,14 +376,16 @@ class RnaDesignEnv(gym.Env):
         info["distance_before_improvement"] = distance
         folds = 1
         if 0 < distance < self.config.mutation_threshold:
-            improved = local_improvement(sequence, structure, target, self.folding, self.deadline)
+            improved = local_improvement(sequence, structure, target, self.folding, self.deadline, self.constraints)
             sequence, structure, distance = improved.sequence, improved.structure, improved.distance
             folds += improved.folds
             self._letters = list(sequence)
-        info.update(
-            sequence=sequence, structure=structure, distance=distance, solved=distance == 0, folds=folds, folded=True
-        )
-        return float((1.0 - distance / len(target)) ** self.config.reward_exponent)
+        solved = distance == 0 and (self.constraints is None or self.constraints.satisfied(sequence))
+        info.update(sequence=sequence, structure=structure, distance=distance, solved=solved, folds=folds, folded=True)
+        reward = float((1.0 - distance / len(target)) ** self.config.reward_exponent)
+        if self.constraints is not None:
+            reward *= self.constraints.reward_factor(sequence)
+        return reward
 
     def render(self):
         if self.render_mode != "ansi":

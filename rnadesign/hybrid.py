@@ -22,6 +22,12 @@ policy (no 4^k local step: the search spends those folds better), and mixes the 
 probabilities into the mutation priors; ``search`` starts from the designer's sequence (GC/CG pairs, A
 in loops, G-A hairpin mismatches) alone, the ablation without the policy. Both fold within the run's
 deadline and count every fold (an ensemble view counts as three folds, two without pair probabilities).
+
+Under constraints (``run.constraints``) the start draws only allowed bases and pairs, a mutation only
+sites that have another allowed choice and only allowed choices there, and every start and child is
+repaired (GC content into the window, forbidden motifs out, pairs kept inside the mask); a child that
+still breaks a constraint is dropped unevaluated, so the population holds only designs that could be
+reported as solved.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +47,9 @@ from .policy_file import PolicyFile
 from .search import adaptive_walk
 from .state import DesignRun
 from .structure import Structure
+
+if TYPE_CHECKING:
+    from .constraints import BoundConstraints
 
 __all__ = ["EnsembleSearch", "designer_start", "run_hybrid", "run_search"]
 
@@ -78,17 +88,35 @@ def unpaired_priors(target: Structure, boost: float) -> np.ndarray:
     return priors
 
 
-def designer_start(target: Structure, rng: np.random.Generator, boost: bool = True) -> str:
+#: The designer's preferences, best first: pairs by kind (a pair of one kind is drawn), loop bases.
+_START_PAIRS = (("GC", "CG"), ("AU", "UA"), ("GU", "UG"))
+_START_LOOP = "AGUC"
+
+
+def designer_start(
+    target: Structure, rng: np.random.Generator, boost: bool = True, constraints: BoundConstraints | None = None
+) -> str:
     """A designer's first guess: every pair GC or CG (drawn), unpaired sites A, and with ``boost`` a
-    G-A first mismatch in every hairpin loop of 4 or more."""
+    G-A first mismatch in every hairpin loop of 4 or more. Under ``constraints`` each site takes the first
+    of those the mask allows (AU/UA, then GU/UG, for a pair; G, U, C for a loop base), and the start is
+    then repaired (GC window, forbidden motifs)."""
     letters = ["A"] * len(target)
     for i, j in enumerate(target.pairs):
         if i < j:
-            letters[i], letters[j] = ("G", "C") if rng.random() < 0.5 else ("C", "G")
+            options: tuple[str, ...] = _START_PAIRS[0]
+            if constraints is not None:
+                allowed = constraints.pair_options[(i, j)]
+                options = next(kept for kind in _START_PAIRS if (kept := tuple(p for p in kind if p in allowed)))
+            letters[i], letters[j] = options[0] if len(options) == 1 or rng.random() < 0.5 else options[1]
     if boost:
         for site in hairpin_mismatches(target)[0]:
             letters[site] = "G"
-    return "".join(letters)
+    if constraints is None:
+        return "".join(letters)
+    for site, base in enumerate(letters):
+        if target.pairs[site] == -1 and base not in constraints.allowed[site]:
+            letters[site] = next(b for b in _START_LOOP if b in constraints.allowed[site])
+    return constraints.repair("".join(letters), rng)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +175,20 @@ class EnsembleSearch:
         self.run, self.config, self.reseed = run, config, reseed
         self.target = run.target
         self.rng = run.rng
+        self.constraints = run.constraints
+        length = len(self.target)
+        # What a mutation may place: every base and pair without constraints, the mask's choices with them.
+        self.allowed = ("ACGU",) * length if self.constraints is None else self.constraints.allowed
+        self.mutable = np.ones(length, dtype=bool)
+        """Sites a mutation may change: under constraints, those with another allowed base or pair."""
+        if self.constraints is not None:
+            options = self.constraints.pair_options
+            self.mutable = np.array(
+                [
+                    len(self.allowed[i]) > 1 if j < 0 else len(options[(min(i, j), max(i, j))]) > 1
+                    for i, j in enumerate(self.target.pairs)
+                ]
+            )
         self.population: list[Candidate] = []
         self.seen: dict[str, Candidate] = {}
         # With the probability objective a child's pair probabilities are needed only once it is drawn as
@@ -230,6 +272,7 @@ class EnsembleSearch:
             max_folds=len(self.target),
             deadline=walk_clock,
             model=run.settings.folding,
+            constraints=self.constraints,
         )
         clock.fold_s = max(clock.fold_s, walk_clock.fold_s)
         self.finish_time += time.perf_counter() - now
@@ -270,9 +313,14 @@ class EnsembleSearch:
         self.population[index] = self.seen[parent.sequence] = parent
         return parent
 
-    def mutate(self, parent: Candidate) -> str:
+    def mutate(self, parent: Candidate) -> str | None:
+        """A child of ``parent``; None when the constraints refuse every repair of it (or nothing may change)."""
         letters = list(parent.sequence)
         weights = np.array(parent.view.defect) + self.config.site_floor
+        if self.constraints is not None:
+            weights *= self.mutable
+            if not weights.sum() > 0:
+                return None
         site = int(self.rng.choice(len(letters), p=weights / weights.sum()))
         if site in self.pair_of:
             self._mutate_pair(letters, self.pair_of[site])
@@ -283,15 +331,23 @@ class EnsembleSearch:
                 if neighbours:
                     self._mutate_pair(letters, neighbours[int(self.rng.integers(len(neighbours)))])
         else:
-            choices = [k for k, b in enumerate(UNPAIRED) if b != letters[site]]
+            choices = [k for k, b in enumerate(UNPAIRED) if b != letters[site] and b in self.allowed[site]]
             w = self.priors[site, choices]
             letters[site] = UNPAIRED[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
-        return "".join(letters)
+        if self.constraints is None:
+            return "".join(letters)
+        child = self.constraints.repair("".join(letters), self.rng)
+        return child if self.constraints.satisfied(child) else None
 
     def _mutate_pair(self, letters: list[str], pair: tuple[int, int]) -> None:
         i, j = pair
-        choices = [k for k, p in enumerate(PAIRS) if p != letters[i] + letters[j]]
+        allowed = PAIRS if self.constraints is None else self.constraints.pair_options[pair]
+        choices = [k for k, p in enumerate(PAIRS) if p != letters[i] + letters[j] and p in allowed]
+        if not choices:  # a stacked neighbour the mask fixes
+            return
         w = self.pair_priors[i, choices]
+        if not w.sum() > 0:  # the policy's priors give GU/UG none: the mask left only those
+            w = np.ones(len(choices))
         letters[i], letters[j] = PAIRS[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -302,13 +358,20 @@ class EnsembleSearch:
             child = self.evaluate(self.pending.pop())
         else:
             parent = self.parent()
-            child = None if parent is None else self.evaluate(self.mutate(parent))
+            if parent is None:
+                return False
+            sequence = self.mutate(parent)
+            if sequence is None:  # refused by the constraints: a step without an evaluation
+                return True
+            child = self.evaluate(sequence)
         if child is None:
             return False
         self.add(child)
         return True
 
     def seed(self, sequences: list[str]) -> None:
+        if self.constraints is not None:  # policy designs obey the mask, not yet the GC window or the motifs
+            sequences = [self.constraints.repair(self.constraints.project(s), self.rng) for s in sequences]
         for sequence in sequences:
             candidate = self.evaluate(sequence)
             if candidate is None:
@@ -316,6 +379,8 @@ class EnsembleSearch:
             self.add(candidate)
 
     def run_until_done(self) -> None:
+        if not self.mutable.any():  # the constraints fix every site: the start is the only design
+            return
         while self.population and not self.run.should_stop():
             if self.steps - self.last_improvement >= self.config.patience:
                 self._reseed()
@@ -333,7 +398,7 @@ class EnsembleSearch:
         self.best_objective, self.last_improvement = (best.objective if self.population else math.inf), self.steps
         fresh = self.reseed(max(1, self.config.policy_designs // 2)) if self.reseed else []
         if not fresh and not self.population:
-            fresh = [designer_start(self.target, self.rng, self.config.boost > 1)]
+            fresh = [designer_start(self.target, self.rng, self.config.boost > 1, self.constraints)]
         self.seed(fresh)
         if not self.population:
             return
@@ -345,7 +410,7 @@ class EnsembleSearch:
 def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyFile | None = None) -> None:
     """``search`` mode: the ensemble-aware search from a designer's start, no policy (an ablation)."""
     search = EnsembleSearch(run, run.settings.search)
-    search.seed([designer_start(run.target, run.rng, run.settings.search.boost > 1)])
+    search.seed([designer_start(run.target, run.rng, run.settings.search.boost > 1, run.constraints)])
     search.run_until_done()
 
 
@@ -372,6 +437,6 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     config = run.settings.search
     priors = policy_priors(run.target, agent, policy)
     search = EnsembleSearch(run, config, reseed=sample, priors=priors)
-    start = designer_start(run.target, run.rng, config.boost > 1)
+    start = designer_start(run.target, run.rng, config.boost > 1, run.constraints)
     search.seed([start, *sample(config.policy_designs)])
     search.run_until_done()

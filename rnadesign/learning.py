@@ -117,7 +117,8 @@ def run_learning(run: DesignRun, agent: AgentConfig, policy: PolicyFile | None =
         stop_at = run.deadline
         if settings.restart_timeout is not None:
             stop_at = min(run.deadline, max(run.last_solution, time.perf_counter()) + settings.restart_timeout)
-        model = make_ppo([run.target], agent, settings.folding, (run.seed + run.restarts) % 2**32, deadline=run.clock)
+        seed = (run.seed + run.restarts) % 2**32
+        model = make_ppo([run.target], agent, settings.folding, seed, deadline=run.clock, constraints=run.constraints)
         if initial_state is not None:
             try:
                 model.policy.load_state_dict(initial_state)

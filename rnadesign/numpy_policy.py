@@ -278,17 +278,21 @@ class NumpyPolicy:
         weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
         return weights / weights.sum(axis=-1, keepdims=True)
 
-    def sample(self, observations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def sample(self, observations: np.ndarray, rng: np.random.Generator, masks: np.ndarray | None = None) -> np.ndarray:
         """Actions drawn from softmax(logits), one uniform number per observation (inverse CDF).
 
         Args:
             observations: as for :meth:`logits`.
             rng: the source of randomness; the same state gives the same actions.
+            masks: booleans shaped like the logits (``RnaDesignEnv.action_masks``): only actions marked
+                True are drawn, from the softmax renormalised over them. Every row needs one True.
 
         Returns:
             int64 actions in 0..3: ``(batch,)``, or a 0-d array for a single observation.
         """
         probabilities = self.probabilities(observations)
+        if masks is not None:
+            probabilities = np.where(masks, probabilities, 0.0)
         cdf = np.cumsum(probabilities, axis=-1)
         # Scale by the total so rounding in the cumsum cannot leave the top of the CDF below u; action
         # k is drawn when cdf[k-1] <= u < cdf[k], an empty interval for a zero probability.

@@ -49,13 +49,15 @@ def policy_episodes(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> I
     network = NumpyPolicy(agent, policy.state_dict)
     rng = np.random.default_rng([run.seed, 1])  # the actions' own stream, apart from the run's search
     envs = [
-        RnaDesignEnv([run.target], agent.env, run.settings.folding, deadline=run.clock)
+        RnaDesignEnv([run.target], agent.env, run.settings.folding, deadline=run.clock, constraints=run.constraints)
         for _ in range(run.settings.sample_batch)
     ]
     # Env i starts from seed + i, as stable-baselines3's VecEnv.seed(seed) does.
     observations = np.stack([env.reset(seed=run.seed + i)[0] for i, env in enumerate(envs)])
     while True:
-        actions = network.sample(observations, rng)
+        # Under constraints only the actions the mask allows are drawn (the rest get probability 0).
+        masks = None if run.constraints is None else np.stack([env.action_masks() for env in envs])
+        actions = network.sample(observations, rng, masks)
         for i, (env, action) in enumerate(zip(envs, actions)):
             observation, _, terminated, _, info = env.step(action)
             if terminated:
@@ -68,7 +70,10 @@ def _run_sampling_torch(run: DesignRun, agent: AgentConfig, policy: PolicyFile) 
     from .agent import local_vec_env, sample_episodes, sampling_policy, seed_everything
 
     seed_everything(run.seed)
-    vec_env = local_vec_env([run.target], agent, run.settings.folding, run.settings.sample_batch, run.clock)
+    # SB3's policy cannot mask its actions: the environments map a disallowed one to an allowed one.
+    vec_env = local_vec_env(
+        [run.target], agent, run.settings.folding, run.settings.sample_batch, run.clock, run.constraints
+    )
     vec_env.seed(run.seed)
     network = sampling_policy(vec_env, agent, policy.state_dict)
 

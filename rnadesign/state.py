@@ -3,7 +3,9 @@
 :class:`DesignRun` holds the target, the settings, the seeded generator, the clock (start and
 deadline), the best design so far, the verified solutions and the work spent (episodes, folds,
 restarts). Runners record designs on it; it refines promising policy designs by local search,
-verifies every solution by folding it again, and reports progress through :mod:`logging`.
+verifies every solution by folding it again, and reports progress through :mod:`logging`. Under
+constraints (``settings.constraints``, bound to the target here, before any work) a design is a solution
+only if it also satisfies them, and the best design so far prefers one that does.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .search import adaptive_walk
 from .structure import Structure
 
 if TYPE_CHECKING:
+    from .constraints import BoundConstraints
     from .design import DesignSettings
 
 __all__ = ["DesignRun", "OnBest"]
@@ -47,6 +50,11 @@ class DesignRun:
     ):
         self.target = target
         self.settings = settings
+        self.constraints: BoundConstraints | None = None
+        """The settings' constraints bound to the target; None when nothing is constrained (every runner
+        then runs exactly as without them)."""
+        if settings.constraints is not None and settings.constraints.active:
+            self.constraints = settings.constraints.bind(target)
         self.seed = seed
         self.name = name
         self.on_best = on_best
@@ -60,6 +68,8 @@ class DesignRun:
         """The run's generator: every random choice outside the agent draws from it."""
         self.best_distance = len(target) + 1
         self.best_sequence = ""
+        self.best_satisfied = False
+        """The best design satisfies the constraints (always, once there is one, without constraints)."""
         self.best_policy_distance = len(target) + 1
         """Best distance among designs the policy proposed (refinement starts only from new bests)."""
         self.solutions: list[str] = []
@@ -120,7 +130,8 @@ class DesignRun:
             self.record(sequence, distance)
             return
         self.record(sequence, distance)
-        if distance == 0 or distance > self.best_policy_distance:
+        solved = distance == 0 and (self.constraints is None or self.constraints.satisfied(sequence))
+        if solved or distance > self.best_policy_distance:
             return
         self.best_policy_distance = distance
         now = time.perf_counter()
@@ -134,18 +145,27 @@ class DesignRun:
             max_folds=len(self.target),
             deadline=self.clock,
             model=self.settings.folding,
+            constraints=self.constraints,
         )
         self.refine_time += time.perf_counter() - now
         self.folds += walk.folds
         self.record(walk.sequence, walk.distance)
 
     def record(self, sequence: str, distance: int) -> None:
-        """Record a design at ``distance`` from the target; a solution is verified by folding it again."""
-        if distance < self.best_distance:
-            self.best_distance, self.best_sequence = distance, sequence
+        """Record a design at ``distance`` from the target; a solution is verified by folding it again.
+
+        Under constraints a design that satisfies them beats any that does not, and only one that does
+        can be a solution."""
+        if self.constraints is None:
+            satisfied, better = True, distance < self.best_distance
+        else:
+            satisfied = self.constraints.satisfied(sequence)
+            better = (not satisfied, distance) < (not self.best_satisfied, self.best_distance)
+        if better:
+            self.best_distance, self.best_sequence, self.best_satisfied = distance, sequence, satisfied
             if self.on_best is not None:
                 self.on_best(sequence, distance, time.perf_counter() - self.start)
-        if distance == 0 and not self.done and sequence not in self.solutions:
+        if distance == 0 and satisfied and not self.done and sequence not in self.solutions:
             if not check_design(sequence, self.target, self.settings.folding).solved:
                 warnings.warn(f"a design reported as solved does not refold: {sequence}", stacklevel=2)
                 return
