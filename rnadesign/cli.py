@@ -24,8 +24,9 @@ from .console import (
     run_command,
 )
 from .console import seed as seed_type
+from .constraints import DesignConstraints
 from .errors import ConfigError, RnaDesignError
-from .structure import InvalidStructureError, InvalidTargetFileError, Structure, Target, read_targets
+from .structure import InvalidTargetFileError, Structure, Target, read_targets
 
 PROG = "rnadesign"
 _log = logging.getLogger("rnadesign.cli")
@@ -49,6 +50,51 @@ def _folding_model(args: argparse.Namespace):
     from .folding import FoldingModel
 
     return FoldingModel(args.energy_parameters, args.dangles, args.temperature)
+
+
+def _add_constraint_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "constraints (a design counts as solved only if it also satisfies them)",
+        "In an input file, a line of IUPAC letters (or '#seq LETTERS') right after a structure is that "
+        "target's own sequence constraint; with --sequence-constraint too, both hold.",
+    )
+    group.add_argument(
+        "--sequence-constraint",
+        metavar="IUPAC",
+        help="allowed bases per position: A C G U (T = U), N any, R Y S W K M B D H V; case-insensitive. "
+        "A trailing * is N for the rest, e.g. GGG* fixes the first three bases (a T7 start)",
+    )
+    group.add_argument(
+        "--gc-content", type=float, metavar="F", help="wanted fraction of G and C, e.g. 0.5 (default: any)"
+    )
+    group.add_argument(
+        "--gc-tolerance",
+        type=float,
+        metavar="F",
+        help="the GC content may differ from --gc-content by at most this (default: 0.05)",
+    )
+    group.add_argument(
+        "--avoid",
+        metavar="MOTIF,...",
+        type=lambda text: tuple(m.strip() for m in text.split(",") if m.strip()),
+        default=(),
+        help="forbidden motifs, IUPAC letters allowed, e.g. GGGG,AAAAA,GAATTC (EcoRI)",
+    )
+    group.add_argument("--no-gu", action="store_true", help="no G-U or U-G wobble pairs in designed pairs")
+
+
+def _constraints(args: argparse.Namespace) -> DesignConstraints | None:
+    """The command line's constraints, or None when it sets none (checked here: one line, exit 2)."""
+    if args.gc_tolerance is not None and args.gc_content is None:
+        raise ConfigError("--gc-tolerance needs --gc-content")
+    constraints = DesignConstraints(
+        sequence=args.sequence_constraint,
+        gc_content=args.gc_content,
+        avoid=args.avoid,
+        allow_gu=not args.no_gu,
+        **({} if args.gc_tolerance is None else {"gc_tolerance": args.gc_tolerance}),
+    )
+    return constraints if constraints.active else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     design.add_argument("--threads", type=positive_int, default=1, help="torch threads (default: 1)")
     add_verbosity_options(design)
     _add_folding_options(design)
+    _add_constraint_options(design)
     design.set_defaults(handler=_cmd_design)
 
     bench = commands.add_parser(
@@ -200,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_verbosity_options(bench)
     _add_folding_options(bench)
+    _add_constraint_options(bench)
     bench.set_defaults(handler=_cmd_benchmark)
 
     meta = commands.add_parser(
@@ -341,21 +389,29 @@ def _collect_targets(args: argparse.Namespace) -> list[Target]:
     return [Target(name="target", text=args.target)]
 
 
-def _validate(targets: list[Target]) -> tuple[list[tuple[Target, Structure]], int]:
-    """Parse every target; report the bad ones on stderr and return the good ones."""
+def _validate(
+    targets: list[Target], constraints: DesignConstraints | None = None
+) -> tuple[list[tuple[Target, Structure, DesignConstraints | None]], int]:
+    """Parse every target and bind its constraints (``constraints`` and its own constraint line); report
+    the bad ones on stderr and return the good ones with their constraints."""
     good, bad = [], 0
     for target in targets:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 structure = target.parse()
-            except InvalidStructureError as err:
+                own = constraints
+                if target.constraint is not None:
+                    own = (constraints or DesignConstraints()).for_target(target.constraint)
+                if own is not None:
+                    own.bind(structure)
+            except RnaDesignError as err:  # a malformed target, or constraints it cannot meet
                 _log.error("%s", f"{target.name}: {err}" if target.name != "target" else err)
                 bad += 1
                 continue
         for w in caught:
             _log.warning("%s: %s", target.name, w.message)
-        good.append((target, structure))
+        good.append((target, structure, own))
     return good, bad
 
 
@@ -403,14 +459,23 @@ def _print_design(result, fmt: str) -> None:
         )
         record = {k: getattr(result, k) for k in keys}
         record["time_s"] = round(record["time_s"], 3)
+        if result.constraints is not None:
+            record.update(
+                constraints=result.constraints,
+                constraints_satisfied=result.constraints_satisfied,
+                violations=result.violations,
+            )
         print(json.dumps(record), flush=True)
         return
     sequences = result.solutions or [result.sequence]
+    satisfied = ""
+    if result.constraints is not None:  # every solution satisfies them; the best unsolved design may not
+        satisfied = f" constraints={'yes' if result.constraints_satisfied else 'no'}"
     for k, sequence in enumerate(sequences, start=1):
         label = result.name if len(sequences) == 1 else f"{result.name}_{k}"
         print(
             f">{label} solved={'yes' if result.solved else 'no'} distance={result.distance} "
-            f"time_s={result.time_s:.2f} seed={result.seed}"
+            f"time_s={result.time_s:.2f} seed={result.seed}{satisfied}"
         )
         print(sequence, flush=True)
 
@@ -418,7 +483,7 @@ def _print_design(result, fmt: str) -> None:
 def _cmd_design(args: argparse.Namespace) -> int:
     from .modes import DEFAULT_MODE, get_mode
 
-    good, bad = _validate(_collect_targets(args))
+    good, bad = _validate(_collect_targets(args), _constraints(args))
     if not good:
         return EXIT_USAGE
     folding = _folding_model(args)
@@ -434,7 +499,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
 
     search = _search_config(args)
     _limit_threads(args.threads)
-    for index, (target, structure) in enumerate(good):
+    for index, (target, structure, constraints) in enumerate(good):
         seed = None if args.seed is None else (args.seed + index) % SEED_LIMIT
         settings = DesignSettings(
             mode=args.mode,
@@ -446,8 +511,11 @@ def _cmd_design(args: argparse.Namespace) -> int:
             folding=folding,
             policy=args.policy,
             search=search,
+            constraints=constraints,
         )
         _log.info("[%s] designing %d nt, mode %s, %gs budget", target.name, len(structure), args.mode, args.time_limit)
+        if constraints is not None:
+            _log.info("[%s] constraints: %s", target.name, constraints.describe())
         try:
             result = design(structure, settings, agent, name=target.name)
         except RnaDesignError as err:  # e.g. a budget too small for this target: the others still run
@@ -498,6 +566,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         policy=args.policy,
         search=_search_config(args),
         shard=args.shard,
+        constraints=_constraints(args),
     )
     _check_mode_options(args, get_mode(args.method))
     config = _benchmark_config(args.method, args.config, args.policy)

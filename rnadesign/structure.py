@@ -168,6 +168,9 @@ class Target:
     """Identifier: the FASTA-style header, or ``target_<line>`` when there is none."""
     text: str
     """The raw dot-bracket text; validate it with :meth:`parse`."""
+    constraint: str | None = None
+    """The target's own sequence constraint (IUPAC letters) from the line after its structure, not yet
+    validated (see :mod:`rnadesign.constraints`); None when it has none."""
 
     def parse(self, *, warn: bool = True) -> Structure:
         """Validate the text (see :func:`parse_structure`)."""
@@ -178,11 +181,34 @@ class HeaderWithoutStructureWarning(UserWarning):
     """A ``>name`` line of a targets file is not followed by a structure (the name is dropped)."""
 
 
+#: A libLEARNA-style prefix of a sequence constraint line (``#seq NNNNGGGNNNN``).
+_SEQUENCE_PREFIX = "#seq"
+
+
+def _constraint_line(line: str) -> str | None:
+    """The sequence constraint a line after a structure holds: IUPAC letters (checked later, so a bad
+    one names its position), with or without libLEARNA's ``#seq`` prefix; None for another line. A line
+    with a bracket or a dot is a structure, whatever else it holds."""
+    if line[: len(_SEQUENCE_PREFIX)].lower() == _SEQUENCE_PREFIX:
+        return line[len(_SEQUENCE_PREFIX) :].strip()
+    if line.startswith(("#", ">")) or any(c in line for c in _ALLOWED):
+        return None
+    return line
+
+
 def _iter_target_lines(lines: Iterable[str], source: str = "input") -> Iterator[Target]:
     name: str | None = None
     header_line = 0
+    pending: Target | None = None  # a structure whose next line may be its sequence constraint
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
+        if pending is not None and line:
+            constraint = _constraint_line(line)
+            target, pending = pending, None
+            if constraint is not None:
+                yield Target(target.name, target.text, constraint)
+                continue
+            yield target
         if not line or line.startswith("#"):
             continue
         if line.startswith(">"):
@@ -191,8 +217,10 @@ def _iter_target_lines(lines: Iterable[str], source: str = "input") -> Iterator[
             name = line[1:].strip() or f"target_{number}"
             header_line = number
             continue
-        yield Target(name=name or f"target_{number}", text=line)
+        pending = Target(name=name or f"target_{number}", text=line)
         name = None
+    if pending is not None:
+        yield pending
     if name is not None:
         _warn_header(source, header_line, name)
 
@@ -208,7 +236,9 @@ def _warn_header(source: str, line: int, name: str) -> None:
 def read_targets(path: str | Path) -> list[Target]:
     """Read targets from a file: one structure per line, optionally with ``>name`` headers.
 
-    Blank lines and lines starting with ``#`` are skipped. Structures are *not* validated
+    A line of IUPAC letters right after a structure (or ``#seq LETTERS``, as libLEARNA writes it) is that
+    target's sequence constraint (:attr:`Target.constraint`). Other blank lines and lines starting with
+    ``#`` are skipped. Structures are *not* validated
     here, so one bad line does not stop the others from being designed.
 
     Raises:

@@ -1,8 +1,9 @@
 """One benchmark attempt, run as its own process: ``python -m rnadesign.benchmark.attempt SPEC``.
 
 SPEC is a JSON object with ``target``, ``method`` (a design mode), ``time_limit``, ``seed``,
-``launch`` (the parent's wall-clock time when it started this process), ``config`` and
-``folding``. Every time the best design improves a line ``{"best": {...}}`` is printed, and at the
+``launch`` (the parent's wall-clock time when it started this process), ``config``,
+``folding`` and ``constraints`` (:meth:`~rnadesign.constraints.DesignConstraints.to_dict`, or null).
+Every time the best design improves a line ``{"best": {...}}`` is printed, and at the
 end ``{"result": {...}}``, so the parent keeps the best design even when it has to kill the
 attempt at the time limit. Times count from ``launch``: interpreter start-up, imports and model
 loading included.
@@ -24,6 +25,7 @@ def main(argv: list[str]) -> int:
     launch = float(spec["launch"])
     deadline = launch + float(spec["time_limit"])
     from ..config import SearchConfig
+    from ..constraints import DesignConstraints
     from ..design import DesignSettings, design
     from ..folding import FoldingModel
 
@@ -38,6 +40,7 @@ def main(argv: list[str]) -> int:
         restart_timeout=spec.get("restart_timeout"),
         policy=spec.get("policy"),
         search=SearchConfig(**spec.get("search", {})),
+        constraints=DesignConstraints.from_dict(spec.get("constraints")),
         **({} if spec.get("stall_restart") is None else {"stall_restart": spec["stall_restart"]}),
     )
 

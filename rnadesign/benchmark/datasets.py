@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,11 @@ def _read_folder(folder: Path) -> list[Target]:
     return [Target(name=f.stem, text=f.read_text(encoding="utf-8").strip()) for f in files]
 
 
+def _line_id(target: Target) -> Target:
+    """A target of a line file named by its line number (``target_12`` -> ``12``), its constraint kept."""
+    return dataclasses.replace(target, name=target.name.removeprefix("target_"))
+
+
 def load_dataset(name_or_path: str | Path) -> Dataset:
     """A dataset by name (see :data:`DATASETS`), or any file of structures or folder of ``*.rna`` files.
 
@@ -78,12 +84,12 @@ def load_dataset(name_or_path: str | Path) -> Dataset:
         path = _data_root() / location
         targets = _read_folder(path) if path.is_dir() else read_targets(path)
         if path.is_file():  # plain line files: ids are line numbers
-            targets = [Target(name=t.name.removeprefix("target_"), text=t.text) for t in targets]
+            targets = [_line_id(t) for t in targets]
         return Dataset(key, targets, key if published_dir(key) else None)
     path = Path(key)
     if path.is_dir():
         return Dataset(path.name, _read_folder(path))
     if not path.exists():
         raise InvalidTargetFileError(f"unknown dataset {key!r}: not one of {', '.join(DATASETS)} and no such file")
-    targets = [Target(name=t.name.removeprefix("target_"), text=t.text) for t in read_targets(path)]
+    targets = [_line_id(t) for t in read_targets(path)]
     return Dataset(path.stem, targets)

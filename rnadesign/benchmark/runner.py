@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..config import SearchConfig
-from ..errors import ConfigError
+from ..constraints import BoundConstraints, DesignConstraints
+from ..errors import ConfigError, RnaDesignError
 from ..files import CorruptFileError, append_json_line, atomic_write_json, read_json_lines
 from ..folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
 from ..modes import MODES
@@ -81,6 +82,8 @@ class BenchmarkSpec:
     """The search of the modes that run one."""
     shard: tuple[int, int] | None = None
     """(K, N): run only the K-th of N interleaved parts of the attempts (1 <= K <= N), into its own file."""
+    constraints: DesignConstraints | None = None
+    """Constraints of every attempt, together with a target's own sequence constraint line (None: none)."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -106,7 +109,7 @@ class BenchmarkSpec:
         policy_digest = None
         if policy is not None:
             policy_digest = hashlib.sha256(Path(self.policy or default_policy_path()).read_bytes()).hexdigest()
-        return {
+        series: dict[str, Any] = {
             "method": self.method,
             "time_limit": self.time_limit,
             "seed": self.seed,
@@ -120,6 +123,21 @@ class BenchmarkSpec:
             "search": dataclasses.asdict(self.search) if mode.searches else None,
             "vienna_version": vienna_version(),
         }
+        # Only when set, so that the series of unconstrained runs keep the keys they were recorded under.
+        if self.constraints is not None and self.constraints.active:
+            series["constraints"] = self.constraints.to_dict()
+        return series
+
+    def attempt_constraints(self, target_constraint: str | None) -> DesignConstraints | None:
+        """The constraints of an attempt on a target with this sequence constraint line of its own (or None).
+
+        Raises:
+            ConstraintError: the line is malformed or contradicts the benchmark's sequence constraint.
+        """
+        constraints = self.constraints if self.constraints is not None and self.constraints.active else None
+        if target_constraint is None:
+            return constraints
+        return (constraints or DesignConstraints()).for_target(target_constraint)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -178,7 +196,7 @@ class _Runner:
         self.finished = 0
         self.solved = 0
 
-    def _spec_for(self, target: str, seed: int) -> dict[str, Any]:
+    def _spec_for(self, target: str, seed: int, constraints: DesignConstraints | None) -> dict[str, Any]:
         return {
             "target": target,
             "method": self.spec.method,
@@ -190,10 +208,13 @@ class _Runner:
             "restart_timeout": self.spec.restart_timeout,
             "policy": self.spec.policy,
             "search": dataclasses.asdict(self.spec.search),
+            "constraints": None if constraints is None else constraints.to_dict(),
             "launch": time.time(),
         }
 
-    def run_one(self, index: int, target_id: str, target: str, run: int) -> dict[str, Any] | None:
+    def run_one(
+        self, index: int, target_id: str, target: str, run: int, target_constraint: str | None = None
+    ) -> dict[str, Any] | None:
         seed = _attempt_seed(self.spec.seed, index, run)
         record: dict[str, Any] = {
             "dataset": self.dataset.name,
@@ -204,12 +225,21 @@ class _Runner:
             "seed": seed,
             "time_limit": self.spec.time_limit,
             "series": self.series,
+            "target_constraint": target_constraint,
+            "constraints": None,
         }
         try:
-            parse_structure(target, warn=False)
+            structure = parse_structure(target, warn=False)
         except InvalidStructureError as err:
             return {**record, **self._unsolved(target, None, 0.0, f"invalid target: {err}")}
-        child_spec = self._spec_for(target, seed)
+        try:
+            constraints = self.spec.attempt_constraints(target_constraint)
+            bound = None if constraints is None else constraints.bind(structure)
+        except RnaDesignError as err:
+            _log.error("target %s: %s", target_id, err)
+            return {**record, **self._unsolved(target, None, 0.0, f"invalid constraint: {err}")}
+        record["constraints"] = None if constraints is None else constraints.to_dict()
+        child_spec = self._spec_for(target, seed, constraints)
         env = {
             **os.environ,
             "OMP_NUM_THREADS": "1",
@@ -261,15 +291,25 @@ class _Runner:
             status = f"crashed: exit {proc.returncode}: {tail[:300]}"
         else:
             status = None
-        return {**record, **self._judge(target, outcome, elapsed, status), **work}
+        return {**record, **self._judge(target, outcome, elapsed, status, bound), **work}
 
-    def _unsolved(self, target: str, outcome: dict | None, elapsed: float, status: str) -> dict[str, Any]:
+    def _unsolved(
+        self,
+        target: str,
+        outcome: dict | None,
+        elapsed: float,
+        status: str,
+        constraints: BoundConstraints | None = None,
+    ) -> dict[str, Any]:
         sequence = outcome["sequence"] if outcome else ""
         distance = len(target)
         structure = ""
         if sequence:
             check = check_design(sequence, target, self.spec.folding)
             structure, distance = check.structure, check.distance
+        extra = {}
+        if constraints is not None:
+            extra["constraints_satisfied"] = bool(sequence) and constraints.satisfied(sequence)
         return {
             "solved": False,
             "solved_unique": False,
@@ -279,15 +319,26 @@ class _Runner:
             "structure": structure,
             "status": status,
             "vienna_version": vienna_version(),
+            **extra,
         }
 
-    def _judge(self, target: str, outcome: dict | None, elapsed: float, status: str | None) -> dict[str, Any]:
-        """Refold the design; count it solved only if it folds into the target within the limit."""
+    def _judge(
+        self,
+        target: str,
+        outcome: dict | None,
+        elapsed: float,
+        status: str | None,
+        constraints: BoundConstraints | None = None,
+    ) -> dict[str, Any]:
+        """Refold the design; count it solved only if it folds into the target within the limit (and
+        satisfies the constraints)."""
         if outcome is None or not outcome.get("sequence"):
-            return self._unsolved(target, None, elapsed, status or "timeout: no design finished")
+            return self._unsolved(target, None, elapsed, status or "timeout: no design finished", constraints)
         check = check_design(outcome["sequence"], target, self.spec.folding, unique=True)
         in_time = outcome["time_s"] <= self.spec.time_limit
-        if check.solved and in_time:
+        satisfied = constraints is None or constraints.satisfied(check.sequence)
+        if check.solved and in_time and satisfied:
+            extra = {} if constraints is None else {"constraints_satisfied": True}
             return {
                 "solved": True,
                 "solved_unique": bool(check.unique),
@@ -297,10 +348,16 @@ class _Runner:
                 "structure": check.structure,
                 "status": "solved",
                 "vienna_version": vienna_version(),
+                **extra,
             }
         if status is None:
-            status = "timeout" if not check.solved else f"timeout: solved only at {outcome['time_s']:.1f}s"
-        return self._unsolved(target, outcome, elapsed, status)
+            if not check.solved:
+                status = "timeout"
+            elif not satisfied:
+                status = "timeout: the design breaks the constraints"
+            else:
+                status = f"timeout: solved only at {outcome['time_s']:.1f}s"
+        return self._unsolved(target, outcome, elapsed, status, constraints)
 
     def save(self, record: dict[str, Any]) -> None:
         with self.lock:
@@ -352,14 +409,19 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
             ", ".join(sorted(others)),
             key,
         )
-    done = {(r["target_id"], r["run"]) for r in records if r.get("series") == key and r.get("dataset") == dataset.name}
+    # A target's own constraint line is part of the attempt: a record made without it (or with another) is not reused.
+    done = {
+        (r["target_id"], r["run"], r.get("target_constraint"))
+        for r in records
+        if r.get("series") == key and r.get("dataset") == dataset.name
+    }
     if spec.only is not None:
         unknown = sorted(set(spec.only) - {t.name for t in dataset.targets})
         if unknown:
             raise ConfigError(f"{dataset.name} has no target(s) {', '.join(unknown)}")
     selected = [(i, t) for i, t in enumerate(dataset.targets) if spec.only is None or t.name in spec.only]
     attempts = shard_attempts([(i, t, run) for run in range(spec.runs) for i, t in selected], spec.shard)
-    todo = [(i, t, run) for i, t, run in attempts if (t.name, run) not in done]
+    todo = [(i, t, run) for i, t, run in attempts if (t.name, run, t.constraint) not in done]
     total = len(attempts)
     _log.info(
         "%s: %d targets x %d runs%s, method %s, %gs each, %d in parallel; %d already recorded",
@@ -375,7 +437,7 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
     runner = _Runner(dataset, spec, key, out, len(todo))
     pool = ThreadPoolExecutor(max_workers=spec.jobs)
     try:
-        pending = {pool.submit(runner.run_one, i, t.name, t.text, run) for i, t, run in todo}
+        pending = {pool.submit(runner.run_one, i, t.name, t.text, run, t.constraint) for i, t, run in todo}
         while pending:
             finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -387,11 +449,13 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    constraint_of = {t.name: t.constraint for t in dataset.targets}  # a record made under another line is stale
     return [
         r
         for r in read_results(out, spec.shard)
         if r.get("series") == key
         and r.get("dataset") == dataset.name
+        and constraint_of.get(r.get("target_id"), r.get("target_constraint")) == r.get("target_constraint")
         and (spec.only is None or r.get("target_id") in spec.only)
     ]
 
