@@ -261,11 +261,10 @@ class BoundConstraints:
             options = tuple(p for p in kinds if p[0] in allowed[i] and p[1] in allowed[j])
             if not options:
                 wobble = [p for p in WOBBLE if p[0] in allowed[i] and p[1] in allowed[j]]
-                why = (
-                    f"can pair only as {wobble[0][0]}-{wobble[0][1]}, a G-U pair, which --no-gu forbids"
-                    if wobble
-                    else "which cannot pair"
-                )
+                kinds = " or ".join(f"{p[0]}-{p[1]}" for p in wobble)
+                why = "which cannot pair"
+                if wobble:
+                    why = f"which pair only as {kinds} wobble pairs, and --no-gu forbids those"
                 raise ConstraintError(
                     f"positions {i + 1} and {j + 1} pair in the target, but the sequence constraint allows "
                     f"{_bases(allowed[i])} at {i + 1} and {_bases(allowed[j])} at {j + 1}, {why}",

@@ -419,3 +419,19 @@ def test_benchmark_records_keep_constraints_apart(tmp_path):
     # Nothing new to run a second time.
     assert len(run_benchmark(load_dataset(targets), BenchmarkSpec(method="search", time_limit=4), out)) == 1
     assert len(read_results(out)) == 3
+
+
+def test_the_example_file_binds_and_only_its_wobble_target_needs_gu():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "examples" / "constrained.txt"
+    targets = read_targets(path)
+    assert len(targets) == 4 and all(t.constraint for t in targets)
+    refused = []
+    for target in targets:
+        DesignConstraints(sequence=target.constraint).bind(target.parse())
+        try:
+            DesignConstraints(sequence=target.constraint, allow_gu=False).bind(target.parse())
+        except ConstraintError:
+            refused.append(target.name)
+    assert refused == ["wobble_only"]
