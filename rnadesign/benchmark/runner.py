@@ -204,6 +204,7 @@ class _Runner:
             "seed": seed,
             "time_limit": self.spec.time_limit,
             "series": self.series,
+            "folding": self.spec.folding.to_dict(),  # also in series.json; here so a record alone names its model
         }
         try:
             parse_structure(target, warn=False)
