@@ -5,26 +5,30 @@ from __future__ import annotations
 import multiprocessing
 import random
 
+from .folding import FoldingModel
 from .state import DesignRun
 
 __all__ = ["run_rnainverse"]
 
 
-def _inverse_fold(connection, start: str, target: str, seed: int) -> None:
+def _inverse_fold(connection, start: str, target: str, seed: int, model: FoldingModel) -> None:
     import RNA
 
+    from .folding import make_global_default
+
+    make_global_default(model)  # RNAinverse takes no model; this child is the only process changed
     RNA.init_rand(seed % 2**32)
     sequence, _ = RNA.inverse_fold(start, target)
     connection.send(sequence)
     connection.close()
 
 
-def _inverse_fold_within(start: str, target: str, seed: int, seconds: float) -> str | None:
+def _inverse_fold_within(start: str, target: str, seed: int, seconds: float, model: FoldingModel) -> str | None:
     """One RNAinverse call in a forked child, killed after ``seconds`` (one call cannot be interrupted,
     and on long targets it runs for minutes). None when it did not finish in time."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_inverse_fold, args=(sender, start, target, seed), daemon=True)
+    child = context.Process(target=_inverse_fold, args=(sender, start, target, seed, model), daemon=True)
     child.start()
     sender.close()
     try:
@@ -40,8 +44,8 @@ def _inverse_fold_within(start: str, target: str, seed: int, seconds: float) -> 
 def run_rnainverse(run: DesignRun, agent: None = None, policy: None = None) -> None:
     """ViennaRNA's inverse folding (RNAinverse) from random starts, restarted until solved or out of time.
 
-    RNAinverse itself uses ViennaRNA's default energy model; its designs are judged (folded) with
-    ``settings.folding``. Each call runs in a child process that is stopped when the time is up.
+    RNAinverse designs and its designs are judged (folded) under ``settings.folding``. Each call runs in
+    a child process that is stopped when the time is up.
 
     Under constraints the start draws only allowed bases, the bases the mask fixes are written lower
     case (RNAinverse keeps those), and what it returns is projected onto the mask and repaired (GC
@@ -60,7 +64,7 @@ def run_rnainverse(run: DesignRun, agent: None = None, policy: None = None) -> N
             drawn = constraints.project("".join(rng.choice(bases) for bases in constraints.allowed))
             start = "".join(b.lower() if len(a) == 1 else b for b, a in zip(drawn, constraints.allowed))
         budget = clock.left() - (1 + clock.reserve_folds) * clock.fold_s  # room to judge what it returns
-        sequence = _inverse_fold_within(start, target, rng.randrange(2**32), budget)
+        sequence = _inverse_fold_within(start, target, rng.randrange(2**32), budget, run.settings.folding)
         run.episodes += 1
         if sequence is None or not clock.fits_fold():
             continue

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import output
 from .console import (
     EXIT_OK,
     EXIT_USAGE,
@@ -38,9 +39,10 @@ def _add_folding_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("energy model (ViennaRNA)")
     group.add_argument(
         "--energy-parameters",
-        choices=list(ENERGY_PARAMETERS),
         default="turner2004",
-        help="energy parameter set (default: %(default)s)",
+        metavar="SET_OR_FILE",
+        help=f"energy parameter set, one of {', '.join(ENERGY_PARAMETERS)}, or a ViennaRNA parameter file "
+        "(.par), recorded with its SHA-256 (default: %(default)s)",
     )
     group.add_argument("--dangles", type=int, choices=[0, 1, 2, 3], default=2, help="dangling ends (default: 2)")
     group.add_argument("--temperature", type=float, default=37.0, help="temperature in Celsius (default: 37)")
@@ -149,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=1,
         metavar="N",
-        help="stop after N distinct solutions (default: 1)",
+        help="stop after N distinct solutions, reported ranked: highest probability of the target in the "
+        "ensemble first, ties by lower ensemble defect (default: 1)",
     )
     design.add_argument(
         "--restart-timeout",
@@ -173,9 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
     design.add_argument(
         "-f",
         "--format",
-        choices=["fasta", "json"],
+        choices=output.FORMATS,
         default="fasta",
-        help="output format: FASTA records, or one JSON object per target per line",
+        help="output format: FASTA records, one JSON object per target per line, or CSV/TSV with a header "
+        "and one row per design; each design with its MFE energy, probability of the target, ensemble "
+        "defect, GC content and whether the MFE is unique (default: fasta)",
+    )
+    design.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="write an SVG picture of each reported design into DIR, bases coloured by positional defect",
     )
     design.add_argument(
         "--search-config",
@@ -438,55 +448,13 @@ def _check_mode_options(args: argparse.Namespace, mode) -> None:
         raise ConfigError(applies("--search-config", lambda m: m.searches))
 
 
-def _print_design(result, fmt: str) -> None:
-    if fmt == "json":
-        keys = (
-            "name",
-            "target",
-            "sequence",
-            "structure",
-            "distance",
-            "solved",
-            "time_s",
-            "seed",
-            "unique_mfe",
-            "mode",
-            "episodes",
-            "folds",
-            "restarts",
-            "solutions",
-            "vienna_version",
-        )
-        record = {k: getattr(result, k) for k in keys}
-        record["time_s"] = round(record["time_s"], 3)
-        if result.constraints is not None:
-            record.update(
-                constraints=result.constraints,
-                constraints_satisfied=result.constraints_satisfied,
-                violations=result.violations,
-            )
-        print(json.dumps(record), flush=True)
-        return
-    sequences = result.solutions or [result.sequence]
-    satisfied = ""
-    if result.constraints is not None:  # every solution satisfies them; the best unsolved design may not
-        satisfied = f" constraints={'yes' if result.constraints_satisfied else 'no'}"
-    for k, sequence in enumerate(sequences, start=1):
-        label = result.name if len(sequences) == 1 else f"{result.name}_{k}"
-        print(
-            f">{label} solved={'yes' if result.solved else 'no'} distance={result.distance} "
-            f"time_s={result.time_s:.2f} seed={result.seed}{satisfied}"
-        )
-        print(sequence, flush=True)
-
-
 def _cmd_design(args: argparse.Namespace) -> int:
     from .modes import DEFAULT_MODE, get_mode
 
+    folding = _folding_model(args)  # a bad parameter file stops the command before anything else
     good, bad = _validate(_collect_targets(args), _constraints(args))
     if not good:
         return EXIT_USAGE
-    folding = _folding_model(args)
     if args.mode is None:  # a configuration is an agent to train: that is the learna mode
         args.mode = "learna" if args.config is not None else DEFAULT_MODE
     mode = get_mode(args.mode)
@@ -498,6 +466,8 @@ def _cmd_design(args: argparse.Namespace) -> int:
     from .design import DesignSettings, design
 
     search = _search_config(args)
+    plots = None if args.plot is None else output.PlotWriter(args.plot)
+    header = output.header(args.format)
     _limit_threads(args.threads)
     for index, (target, structure, constraints) in enumerate(good):
         seed = None if args.seed is None else (args.seed + index) % SEED_LIMIT
@@ -524,7 +494,13 @@ def _cmd_design(args: argparse.Namespace) -> int:
             continue
         verdict = "solved" if result.solved else f"not solved (best distance {result.distance})"
         _log.info("[%s] %s in %.1fs, seed %d", target.name, verdict, result.time_s, result.seed)
-        _print_design(result, args.format)
+        if header is not None:
+            print(header, end="")
+            header = None
+        print(output.render(result, args.format), end="", flush=True)
+        if plots is not None:
+            for path in plots.write(result):
+                _log.info("[%s] picture: %s", target.name, path)
     return EXIT_USAGE if bad else EXIT_OK
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ import numpy as np
 from .config import SearchConfig
 from .constraints import DesignConstraints
 from .errors import ConfigError, RnaDesignError
-from .folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
+from .folding import DEFAULT_MODEL, DesignMetrics, FoldingModel, design_metrics, vienna_version
 from .modes import DEFAULT_MODE, MODES, get_mode
 from .state import DesignRun, OnBest
 from .structure import Structure, parse_structure
@@ -26,7 +26,7 @@ from .structure import Structure, parse_structure
 if TYPE_CHECKING:
     from .config import AgentConfig
 
-__all__ = ["MODES", "BudgetTooSmallError", "Design", "DesignSettings", "design"]
+__all__ = ["MODES", "BudgetTooSmallError", "Design", "DesignSettings", "design", "rank_designs"]
 
 _log = logging.getLogger("rnadesign.design")
 
@@ -97,7 +97,7 @@ class Design:
     name: str
     target: str
     sequence: str
-    """Best design: the first solution, or the design closest to the target ("" if none finished)."""
+    """Best design: the top-ranked solution, or the design closest to the target ("" if none finished)."""
     structure: str
     """MFE structure of ``sequence``, folded again after the run."""
     distance: int
@@ -116,13 +116,18 @@ class Design:
     folds: int = 0
     """ViennaRNA folds the run spent (environment and local search)."""
     solutions: list[str] = field(default_factory=list)
-    """Distinct verified solutions, in the order found."""
+    """Distinct verified solutions, ranked by :func:`rank_designs`."""
     constraints: dict[str, Any] | None = None
     """The constraints designed under (:meth:`DesignConstraints.to_dict`), None when unconstrained."""
     constraints_satisfied: bool | None = None
     """``sequence`` satisfies them (None when unconstrained)."""
     violations: list[str] = field(default_factory=list)
     """What ``sequence`` breaks of them, one line each, positions 1-based."""
+    metrics: list[DesignMetrics] = field(default_factory=list)
+    """Each solution folded again and measured, in the order of ``solutions``; when none was found, the
+    best design's alone (empty when not even one design finished)."""
+    folding: FoldingModel = DEFAULT_MODEL
+    """The energy model of every fold of the run and of the metrics."""
     vienna_version: str = field(default_factory=vienna_version)
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,8 +177,9 @@ def design(
 
 #: Folds' worth of time a design needs at the least: one episode's fold and the final refold.
 _MIN_FOLDS = 2
-#: The unique-MFE check of a solution costs about this many folds (measured: 2.6-4x one fold).
-_UNIQUE_CHECK_FOLDS = 3
+#: The metrics of one design (MFE, unique-MFE check, partition function with pair probabilities) cost
+#: about this many folds (measured, ViennaRNA 2.8: 2.5x at 100 nt, 5x at 300 nt).
+_METRIC_FOLDS = 5
 
 
 def _check_budget(run: DesignRun) -> None:
@@ -195,9 +201,19 @@ def _check_budget(run: DesignRun) -> None:
         )
 
 
+def rank_designs(metrics: list[DesignMetrics]) -> list[DesignMetrics]:
+    """Best first: the highest probability of the target in the ensemble, ties broken by the lower
+    normalised ensemble defect, then by the order given (the order found); designs the time limit
+    left unmeasured (probability None) come last."""
+
+    def key(m: DesignMetrics) -> tuple:
+        return (m.probability is None, -(m.probability or 0.0), m.ensemble_defect or 0.0)
+
+    return sorted(metrics, key=key)
+
+
 def _result(run: DesignRun) -> Design:
     structure, settings = run.target, run.settings
-    sequence = run.solutions[0] if run.solutions else run.best_sequence
     elapsed = run.elapsed()
     common = {
         "name": run.name,
@@ -207,24 +223,44 @@ def _result(run: DesignRun) -> Design:
         "episodes": run.episodes,
         "restarts": run.restarts,
         "folds": run.folds,
+        "folding": settings.folding,
     }
     if run.constraints is not None:
         common["constraints"] = settings.constraints.to_dict()
-        common["constraints_satisfied"] = bool(sequence) and run.constraints.satisfied(sequence)
-        common["violations"] = run.constraints.violations(sequence) if sequence else ["no design finished"]
-    if not sequence:  # not even one design finished within the budget
+    if not run.solutions and not run.best_sequence:  # not even one design finished within the budget
+        if run.constraints is not None:
+            common.update(constraints_satisfied=False, violations=["no design finished"])
         return Design(sequence="", structure="", distance=len(structure), solved=False, time_s=elapsed, **common)
-    unique = not run.solutions or run.clock.fits(_UNIQUE_CHECK_FOLDS * run.clock.fold_s)
-    check = check_design(sequence, structure, settings.folding, unique=unique)
-    if not unique:
-        _log.warning("[%s] no time left to check that the solution is the unique MFE structure", run.name)
+    # Every reported design is folded again here; the ensemble's view of it only while time is left.
+    metrics = [
+        design_metrics(s, structure, settings.folding, ensemble=run.clock.fits(_METRIC_FOLDS * run.clock.fold_s))
+        for s in run.solutions or [run.best_sequence]
+    ]
+    unmeasured = sum(m.probability is None for m in metrics)
+    if unmeasured:
+        _log.warning(
+            "[%s] no time left to measure %d of %d designs in the ensemble (probability, defect, unique MFE)",
+            run.name,
+            unmeasured,
+            len(metrics),
+        )
+    metrics = rank_designs(metrics)
+    if run.constraints is not None:
+        # Every solution satisfies them (DesignRun.record); the best unsolved design, which may fold into the
+        # target, may not, and is then not solved.
+        ok = {m.sequence: run.constraints.satisfied(m.sequence) for m in metrics}
+        metrics = [m if ok[m.sequence] else replace(m, solved=False) for m in metrics]
+        common["constraints_satisfied"] = ok[metrics[0].sequence]
+        common["violations"] = run.constraints.violations(metrics[0].sequence)
+    best = metrics[0]
     return Design(
-        sequence=sequence,
-        structure=check.structure,
-        distance=check.distance,
-        solved=check.solved and common.get("constraints_satisfied") is not False,
+        sequence=best.sequence,
+        structure=best.structure,
+        distance=best.distance,
+        solved=best.solved,
         time_s=run.solved_at if run.solved_at is not None else elapsed,
-        unique_mfe=check.unique if check.unique is None else bool(check.unique),
-        solutions=list(run.solutions),
+        unique_mfe=best.unique,
+        solutions=[m.sequence for m in metrics] if run.solutions else [],
+        metrics=metrics,
         **common,
     )

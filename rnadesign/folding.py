@@ -1,14 +1,18 @@
 """ViennaRNA in one place: model settings, MFE folding and the checks every design passes.
 
 ViennaRNA keeps its energy parameter set in process-wide state; :func:`fold` loads the set a
-:class:`FoldingModel` names the first time it is needed and whenever another set is asked for,
-so one process should stick to one parameter set for speed (every design process does).
+:class:`FoldingModel` names (a shipped set or a parameter file) the first time it is needed and
+whenever another set is asked for, so one process should stick to one parameter set for speed
+(every design process does).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import RNA
 
@@ -18,15 +22,19 @@ from .structure import Structure, parse_structure
 __all__ = [
     "ENERGY_PARAMETERS",
     "DesignCheck",
+    "DesignMetrics",
     "EnsembleView",
     "FoldingModel",
     "InvalidSequenceError",
     "check_design",
+    "design_metrics",
     "fold",
+    "gc_content",
     "hamming",
     "is_solved",
     "estimate_fold_seconds",
     "is_unique_mfe",
+    "make_global_default",
     "positional_defect",
     "vienna_version",
 ]
@@ -52,37 +60,138 @@ class FoldingModel:
     """The thermodynamic model designs are folded with (ViennaRNA defaults unless changed)."""
 
     energy_parameters: str = "turner2004"
-    """Energy parameter set: one of ``turner2004``, ``turner1999``, ``andronescu2007``, ``langdon2018``."""
+    """Energy parameter set: one of ``turner2004``, ``turner1999``, ``andronescu2007``, ``langdon2018``,
+    or the path of a ViennaRNA parameter file (``.par``, stored resolved to an absolute path)."""
     dangles: int = 2
     """Dangling-end treatment (ViennaRNA ``-d``): 0, 1, 2 or 3."""
     temperature: float = 37.0
     """Folding temperature in degrees Celsius."""
+    parameters_sha256: str | None = None
+    """A parameter file's SHA-256, filled in when the model is made (None for a shipped set); given, the
+    file must still have it, so a model sent to another process folds with exactly the same parameters."""
 
     def __post_init__(self) -> None:
-        if self.energy_parameters not in ENERGY_PARAMETERS:
-            raise ConfigError(
-                f"unknown energy parameter set {self.energy_parameters!r}; choose one of {', '.join(ENERGY_PARAMETERS)}"
-            )
+        if self.energy_parameters in ENERGY_PARAMETERS:
+            if self.parameters_sha256 is not None:
+                raise ConfigError(f"the shipped set {self.energy_parameters} takes no parameters_sha256")
+        else:
+            path, digest = _read_parameter_file(self.energy_parameters, self.parameters_sha256)
+            object.__setattr__(self, "energy_parameters", path)
+            object.__setattr__(self, "parameters_sha256", digest)
         if self.dangles not in (0, 1, 2, 3):
             raise ConfigError(f"dangles must be 0, 1, 2 or 3, not {self.dangles!r}")
         if not -273.15 < self.temperature < 200:
             raise ConfigError(f"temperature {self.temperature} C is outside any sensible range")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The model as JSON-ready data (``FoldingModel(**d)`` makes it again); a shipped set's has no
+        digest, so records and benchmark series keys made before parameter files existed still match."""
+        data = asdict(self)
+        if data["parameters_sha256"] is None:
+            del data["parameters_sha256"]
+        return data
 
 
 DEFAULT_MODEL = FoldingModel()
 
-_loaded_parameters = "turner2004"  # what ViennaRNA loads at import
+#: The first line of every ViennaRNA 2.x parameter file (``RNA.params_save``, ``misc/*.par``).
+_PARAMETER_FILE_HEADER = "## RNAfold parameter file v2.0"
+#: Parameter files read so far: SHA-256 -> text. A set is loaded from the very text that was hashed.
+_parameter_texts: dict[str, str] = {}
 
 
-def _use_parameters(name: str) -> None:
+def _read_parameter_file(name: str, expected_sha256: str | None) -> tuple[str, str]:
+    """Resolve, read, hash and check the parameter file ``name``: (absolute path, SHA-256).
+
+    Raises:
+        ConfigError: no such file (or set), unreadable, not a ViennaRNA 2.x parameter file, one that
+            ViennaRNA rejects, or (with ``expected_sha256``) one that has changed since.
+    """
+    path = Path(name).expanduser()
+    if not path.is_file():
+        if os.sep in name or path.suffix:  # meant as a file
+            raise ConfigError(f"energy parameter file {name}: {'not a file' if path.exists() else 'no such file'}")
+        raise ConfigError(
+            f"unknown energy parameter set {name!r}; choose one of {', '.join(ENERGY_PARAMETERS)} or a file"
+        )
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        raise ConfigError(f"energy parameter file {path}: cannot read it: {reason}") from None
+    digest = hashlib.sha256(data).hexdigest()
+    resolved = str(path.resolve())
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise ConfigError(
+            f"energy parameter file {resolved} has changed since it was chosen "
+            f"(SHA-256 {digest[:12]}..., expected {expected_sha256[:12]}...)"
+        )
+    if digest not in _parameter_texts:
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        if first != _PARAMETER_FILE_HEADER:
+            raise ConfigError(
+                f"energy parameter file {resolved}: not a ViennaRNA parameter file "
+                f"(the first line is not {_PARAMETER_FILE_HEADER!r})"
+            )
+        problem = _probe_parameters(text, resolved)
+        if problem is not None:
+            raise ConfigError(f"energy parameter file {resolved}: ViennaRNA cannot load it ({problem})")
+        _parameter_texts[digest] = text
+    return resolved, digest
+
+
+def _probe_parameters(text: str, name: str) -> str | None:
+    """Load ``text`` in a forked child: ViennaRNA ends the whole process on a malformed file (e.g. a
+    truncated one) after printing to stderr, so the parent only learns whether it loads. None if it
+    does, else ViennaRNA's message."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its messages go to the pipe, never to the user's terminal
+        code = 1
+        try:
+            os.dup2(write_end, 1)
+            os.dup2(write_end, 2)
+            code = 0 if RNA.params_load_from_string(text, name) == 1 else 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, errors="replace") as pipe:
+        message = " ".join(pipe.read().split())
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        return None
+    return message or "it returned an error"
+
+
+_loaded_parameters: tuple[str, str | None] = ("turner2004", None)  # what ViennaRNA loads at import
+
+
+def _use_parameters(model: FoldingModel) -> None:
     global _loaded_parameters
-    if name != _loaded_parameters:
-        ENERGY_PARAMETERS[name]()
-        _loaded_parameters = name
-        _model_details.cache_clear()
+    key = (model.energy_parameters, model.parameters_sha256)
+    if key == _loaded_parameters:
+        return
+    if model.parameters_sha256 is None:
+        ENERGY_PARAMETERS[model.energy_parameters]()
+    else:
+        if model.parameters_sha256 not in _parameter_texts:  # a model unpickled in another process
+            _read_parameter_file(model.energy_parameters, model.parameters_sha256)
+        # A file may set only some parameters and ViennaRNA keeps the rest from the set loaded before:
+        # start from the defaults (as RNAfold -P does), so the digest alone decides what is folded with.
+        ENERGY_PARAMETERS["turner2004"]()
+        if RNA.params_load_from_string(_parameter_texts[model.parameters_sha256], model.energy_parameters) != 1:
+            _loaded_parameters = ("", None)  # unknown: the next fold loads its set afresh
+            raise RnaDesignError(f"ViennaRNA failed to load the energy parameter file {model.energy_parameters}")
+    _loaded_parameters = key
+    _model_details.cache_clear()
+
+
+def make_global_default(model: FoldingModel) -> None:
+    """Make ``model`` ViennaRNA's process-wide default (parameters, temperature, dangles) for the
+    ViennaRNA functions that take no model, such as RNAinverse; call it in a process of its own."""
+    _use_parameters(model)
+    RNA.cvar.temperature, RNA.cvar.dangles = model.temperature, model.dangles
 
 
 @functools.lru_cache(maxsize=8)
@@ -98,7 +207,7 @@ def _model_details(model: FoldingModel, unique_ml: bool = False, bpp: bool = Tru
 
 
 def _compound(sequence: str, model: FoldingModel, unique_ml: bool = False, bpp: bool = True) -> RNA.fold_compound:
-    _use_parameters(model.energy_parameters)
+    _use_parameters(model)
     return RNA.fold_compound(sequence, _model_details(model, unique_ml, bpp))
 
 
@@ -176,9 +285,12 @@ def is_unique_mfe(sequence: str, target: str | Structure, model: FoldingModel = 
         return False
     fc = _compound(validate_sequence(sequence), model, unique_ml=True)
     structure, _ = fc.mfe()
-    if structure != target:
-        return False
-    return [s.structure for s in fc.subopt(0)] == [target]
+    return structure == target and _only_structure_at_mfe(fc, target)
+
+
+def _only_structure_at_mfe(fc: RNA.fold_compound, structure: str) -> bool:
+    """``structure`` is the one structure at the MFE (``fc`` built with ``uniq_ML``, its MFE folded)."""
+    return [s.structure for s in fc.subopt(0)] == [structure]
 
 
 @dataclass(frozen=True)
@@ -198,13 +310,17 @@ class DesignCheck:
     """The target is the unique MFE structure (None when not asked for)."""
 
 
+def _check_length(sequence: str, target: str | Structure) -> None:
+    if len(sequence) != len(target):
+        raise RnaDesignError(f"sequence length {len(sequence)} differs from target length {len(target)}")
+
+
 def check_design(
     sequence: str, target: str | Structure, model: FoldingModel = DEFAULT_MODEL, *, unique: bool = False
 ) -> DesignCheck:
     """Fold ``sequence`` and compare it with ``target`` (see :class:`DesignCheck`)."""
     target = _as_dot_bracket(target)
-    if len(sequence) != len(target):
-        raise RnaDesignError(f"sequence length {len(sequence)} differs from target length {len(target)}")
+    _check_length(sequence, target)
     structure, energy = fold(sequence, model)
     distance = hamming(structure, target)
     is_unique = None
@@ -243,7 +359,10 @@ def ensemble_view(
     """MFE structure, P(target) and the positional defects of ``sequence`` (an MFE fold and a partition
     function: about three folds' time). Without ``defects`` the partition function skips the pair
     probabilities (about two folds' time) and ``defect`` is empty; :func:`positional_defect` adds it later."""
-    fc = _compound(validate_sequence(sequence), model, bpp=defects)
+    return _view(_compound(validate_sequence(sequence), model, bpp=defects), sequence, target, defects)
+
+
+def _view(fc: RNA.fold_compound, sequence: str, target: Structure, defects: bool) -> EnsembleView:
     structure, energy = fc.mfe()
     gap = fc.eval_structure(target.dot_bracket) - energy
     fc.exp_params_rescale(energy)  # keeps long sequences' partition functions in range
@@ -252,6 +371,58 @@ def ensemble_view(
     defect = _defects(fc, target) if defects else ()
     distance = hamming(structure, target.dot_bracket)
     return EnsembleView(sequence, structure, distance, float(probability), defect, float(gap), float(energy))
+
+
+def gc_content(sequence: str) -> float:
+    """Share of G and C in ``sequence`` (0 for an empty one)."""
+    return (sequence.count("G") + sequence.count("C")) / len(sequence) if sequence else 0.0
+
+
+@dataclass(frozen=True)
+class DesignMetrics(DesignCheck):
+    """What a user ranks designs by: the :class:`DesignCheck` plus the ensemble's view of the target.
+
+    The ensemble fields are None when the time limit left no time for a partition function."""
+
+    gc_content: float = 0.0
+    """Share of G and C."""
+    probability: float | None = None
+    """P(target | sequence), the target's Boltzmann probability in the ensemble."""
+    ensemble_defect: float | None = None
+    """Normalised ensemble defect: the mean over sites of 1 - P(the site in its target state)."""
+    defect: tuple[float, ...] = ()
+    """The positional defects themselves (empty when ``ensemble_defect`` is None)."""
+
+
+def design_metrics(
+    sequence: str, target: str | Structure, model: FoldingModel = DEFAULT_MODEL, *, ensemble: bool = True
+) -> DesignMetrics:
+    """Fold ``sequence`` again and measure it against ``target`` (see :class:`DesignMetrics`).
+
+    With ``ensemble`` one fold compound gives the MFE, the unique-MFE check and the partition function
+    with pair probabilities (about five folds' time); without, it is one MFE fold (:func:`check_design`).
+    """
+    target = target if isinstance(target, Structure) else parse_structure(target, warn=False)
+    if not ensemble:
+        check = asdict(check_design(sequence, target, model))
+        check["unique"] = None if check["solved"] else False  # unknown only for a solution
+        return DesignMetrics(**check, gc_content=gc_content(sequence))
+    _check_length(sequence, target)
+    fc = _compound(validate_sequence(sequence), model, unique_ml=True)
+    view = _view(fc, sequence, target, defects=True)
+    unique = view.distance == 0 and _only_structure_at_mfe(fc, target.dot_bracket)
+    return DesignMetrics(
+        sequence=sequence,
+        structure=view.structure,
+        energy=view.energy,
+        distance=view.distance,
+        solved=view.distance == 0,
+        unique=unique,
+        gc_content=gc_content(sequence),
+        probability=view.probability,
+        ensemble_defect=view.ensemble_defect,
+        defect=view.defect,
+    )
 
 
 def positional_defect(

@@ -227,6 +227,7 @@ class _Runner:
             "series": self.series,
             "target_constraint": target_constraint,
             "constraints": None,
+            "folding": self.spec.folding.to_dict(),  # also in series.json; here so a record alone names its model
         }
         try:
             structure = parse_structure(target, warn=False)
