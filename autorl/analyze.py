@@ -280,6 +280,7 @@ def _plot(dims: list[Dimension], analysis: BudgetAnalysis, configs, losses, mode
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     by_name = {d.name: d for d in dims}
     names = [n for n in analysis.top if analysis.fanova[n] > 0][:top] or analysis.top[:top]
@@ -299,6 +300,10 @@ def _plot(dims: list[Dimension], analysis: BudgetAnalysis, configs, losses, mode
             ax.scatter([float(v) for v, _ in observed], [y for _, y in observed], s=12, alpha=0.5, label="results")
             if d.log:
                 ax.set_xscale("log")
+                # plain numbers, not 3x10^1 on every minor tick (they overlap)
+                ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
+                ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_xlabel(f"{name} (fANOVA {analysis.fanova[name]:.0%})")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("loss")
