@@ -238,7 +238,8 @@ def _result(run: DesignRun) -> Design:
     ]
     unmeasured = sum(m.probability is None for m in metrics)
     if unmeasured:
-        _log.warning(
+        # An unsolved design has used the whole limit, so that is the rule there, not news; a solution unmeasured is.
+        (_log.warning if run.solutions else _log.debug)(
             "[%s] no time left to measure %d of %d designs in the ensemble (probability, defect, unique MFE)",
             run.name,
             unmeasured,
