@@ -249,7 +249,8 @@ class BoundConstraints:
             fixes = "fixes" if constraints.sequence.endswith("*") else "has"
             raise ConstraintError(
                 f"the sequence constraint {fixes} {len(pattern)} letters but the target has {length} positions "
-                f"(they differ from position {min(len(pattern), length) + 1})",
+                f"(they differ from position {min(len(pattern), length) + 1})"
+                + ("; end it with * to leave the rest free" if len(pattern) < length and fixes == "has" else ""),
                 min(len(pattern), length) + 1,
             )
         allowed = [IUPAC[c] for c in pattern]

@@ -75,14 +75,24 @@ def test_degenerate_outcomes_are_a_message_not_a_traceback():
     assert "one target only" in one_target.problem
 
 
-def _benchmark(folder, method, outcomes, series="s1"):
+def _benchmark(folder, method, outcomes, series="s1", constraints=None):
     folder.mkdir(parents=True)
     with open(folder / "results.jsonl", "w", encoding="utf-8") as f:
         for (target, run), solved in outcomes.items():
             record = {"dataset": "toy", "target_id": target, "target": "((...))", "run": run, "method": method,
                       "seed": run, "time_limit": 10.0, "series": series, "solved": solved, "time_s": 1.0,
-                      "status": "solved" if solved else "timeout", "distance": 0 if solved else 2}  # fmt: skip
+                      "status": "solved" if solved else "timeout", "distance": 0 if solved else 2,
+                      "constraints": constraints}  # fmt: skip
             f.write(json.dumps(record) + "\n")
+
+
+def test_series_of_one_method_under_different_constraints_are_labelled_by_them(tmp_path):
+    outcomes = {(f"t{i}", 0): i % 2 == 0 for i in range(6)}
+    gc = {"sequence": None, "gc_content": 0.5, "gc_tolerance": 0.1, "avoid": [], "allow_gu": True}
+    _benchmark(tmp_path / "free", "search", outcomes, series="a")
+    _benchmark(tmp_path / "gc", "search", outcomes, series="b", constraints=gc)
+    rows, _ = benchmark_rows([tmp_path / "free", tmp_path / "gc"])
+    assert {r["method"] for r in rows} == {"search [unconstrained]", "search [gc=0.50+-0.10]"}
 
 
 def test_benchmark_compare_stats_reads_result_folders(tmp_path, capsys):

@@ -223,12 +223,20 @@ def format_test(test: MixedModelTest, *, outcome: str = "outcome") -> str:
     return "\n".join(lines)
 
 
+def _constraints_tag(records: list[dict[str, Any]]) -> str:
+    """The design constraints of a series' attempts in one line (``unconstrained`` without any)."""
+    from ..constraints import DesignConstraints
+
+    found = DesignConstraints.from_dict(records[0].get("constraints"))
+    return "unconstrained" if found is None or not found.active else found.describe()
+
+
 def benchmark_rows(folders: Sequence[str | Path]) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per attempt of every series in the benchmark result ``folders``, on the targets all of them ran.
 
-    A series is labelled by its method; two series of one method are told apart by series id (and
-    by folder, if that is not enough). Returns the rows (``method``, ``target``, ``run``, ``y`` =
-    solved as 0/1, ``time_s``) and notes on what was left out.
+    A series is labelled by its method; two series of one method are told apart by their design
+    constraints, else by series id (and by folder, if that is not enough). Returns the rows
+    (``method``, ``target``, ``run``, ``y`` = solved as 0/1, ``time_s``) and notes on what was left out.
 
     Raises:
         RnaDesignError: a folder without results, or results of more than one dataset.
@@ -246,11 +254,14 @@ def benchmark_rows(folders: Sequence[str | Path]) -> tuple[list[dict[str, Any]],
     if len(datasets) > 1:
         raise RnaDesignError(f"results of several datasets ({', '.join(datasets)}): compare one dataset at a time")
     labels = {}
+    constrained = {key: _constraints_tag(records) for key, records in series.items()}
     for key in series:
         folder, method, sid = key
         same_method = [k for k in series if k[1] == method]
         if len(same_method) == 1:
             labels[key] = method
+        elif len({constrained[k] for k in same_method}) == len(same_method):  # e.g. with and without a GC window
+            labels[key] = f"{method} [{constrained[key]}]"
         elif len({k[2] for k in same_method}) == len(same_method):
             labels[key] = f"{method} [{sid}]"
         else:
