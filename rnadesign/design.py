@@ -18,7 +18,7 @@ import numpy as np
 from .config import SearchConfig
 from .constraints import DesignConstraints
 from .errors import ConfigError, RnaDesignError
-from .folding import DEFAULT_MODEL, DesignMetrics, FoldingModel, design_metrics, vienna_version
+from .folding import DEFAULT_MODEL, DesignMetrics, FoldingModel, design_metrics, gc_content, vienna_version
 from .modes import DEFAULT_MODE, MODES, get_mode
 from .state import DesignRun, OnBest
 from .structure import Structure, parse_structure
@@ -231,11 +231,20 @@ def _result(run: DesignRun) -> Design:
         if run.constraints is not None:
             common.update(constraints_satisfied=False, violations=["no design finished"])
         return Design(sequence="", structure="", distance=len(structure), solved=False, time_s=elapsed, **common)
-    # Every reported design is folded again here; the ensemble's view of it only while time is left.
-    metrics = [
-        design_metrics(s, structure, settings.folding, ensemble=run.clock.fits(_METRIC_FOLDS * run.clock.fold_s))
-        for s in run.solutions or [run.best_sequence]
-    ]
+
+    # Every reported design is folded again here (the clock keeps one fold in reserve for the first), with the
+    # ensemble's view while time is left. A further solution with no time left for a fold is reported from its
+    # verification when it was found (a fold of its own), so many solutions cannot overrun the limit.
+    def measure(index: int, sequence: str) -> DesignMetrics:
+        clock = run.clock
+        if clock.fits(_METRIC_FOLDS * clock.fold_s):
+            return design_metrics(sequence, structure, settings.folding)
+        if index == 0 or clock.fits_fold() or sequence not in run.checks:
+            return design_metrics(sequence, structure, settings.folding, ensemble=False)
+        check = run.checks[sequence]
+        return DesignMetrics(**{**asdict(check), "unique": None}, gc_content=gc_content(sequence))
+
+    metrics = [measure(i, s) for i, s in enumerate(run.solutions or [run.best_sequence])]
     unmeasured = sum(m.probability is None for m in metrics)
     if unmeasured:
         # An unsolved design has used the whole limit, so that is the rule there, not news; a solution unmeasured is.

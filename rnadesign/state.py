@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .clock import Deadline
-from .folding import check_design, estimate_fold_seconds
+from .folding import DesignCheck, check_design, estimate_fold_seconds
 from .search import adaptive_walk
 from .structure import Structure
 
@@ -74,6 +74,8 @@ class DesignRun:
         """Best distance among designs the policy proposed (refinement starts only from new bests)."""
         self.solutions: list[str] = []
         """Distinct verified solutions, in the order found."""
+        self.checks: dict[str, DesignCheck] = {}
+        """Each solution's verification (``check_design``, a fold of its own), kept for the report."""
         self.solved_at: float | None = None
         """Seconds from start until the last requested solution was found."""
         self.last_solution = self.start
@@ -166,9 +168,11 @@ class DesignRun:
             if self.on_best is not None:
                 self.on_best(sequence, distance, time.perf_counter() - self.start)
         if distance == 0 and satisfied and not self.done and sequence not in self.solutions:
-            if not check_design(sequence, self.target, self.settings.folding).solved:
+            check = check_design(sequence, self.target, self.settings.folding)
+            if not check.solved:
                 warnings.warn(f"a design reported as solved does not refold: {sequence}", stacklevel=2)
                 return
+            self.checks[sequence] = check
             self.solutions.append(sequence)
             self.last_solution = time.perf_counter()
             if self.done:

@@ -233,3 +233,37 @@ def test_colours_and_file_names():
     assert defect_colour(0.0) == "#1a9850" and defect_colour(1.0) == "#d73027" and defect_colour(0.5) == "#fee08b"
     assert defect_colour(-1) == defect_colour(0.0) and defect_colour(2) == defect_colour(1.0)
     assert safe_name("my design/1") == "my_design_1" and safe_name("../..") == "target"
+
+
+def test_solutions_with_no_time_left_are_reported_from_their_verification(monkeypatch):
+    """-n K must not overrun the limit by K folds: past the deadline only the first solution is folded again
+    (the fold the clock reserves); the others are reported from the fold that verified them when found."""
+    import itertools
+    import time
+
+    import rnadesign.folding as folding
+    from rnadesign.design import DesignSettings, _result
+    from rnadesign.state import DesignRun
+
+    target = parse_structure("((((((....))))))")
+    sequences = []
+    for pairs in itertools.product(("GC", "CG"), repeat=6):  # six pairs, each GC or CG, around a GAAA loop
+        sequence = "".join(p[0] for p in pairs) + "GAAA" + "".join(p[1] for p in reversed(pairs))
+        if RNA.fold(sequence)[0] == target.dot_bracket:
+            sequences.append(sequence)
+        if len(sequences) == 6:
+            break
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60, num_solutions=6), seed=0)
+    for sequence in sequences:
+        run.record(sequence, 0)
+    assert run.solutions == sequences and set(run.checks) == set(sequences)
+    run.clock.at = time.perf_counter() - 1  # the limit has passed
+    folds = []
+    real_fold = folding.fold
+    monkeypatch.setattr(folding, "fold", lambda *a, **k: folds.append(a[0]) or real_fold(*a, **k))
+    result = _result(run)
+    assert len(folds) == 1  # the reserved refold of the first, no more
+    assert sorted(result.solutions) == sorted(sequences) and result.solved
+    for m in result.metrics:
+        assert RNA.fold(m.sequence)[0] == m.structure == target.dot_bracket and m.solved
+        assert m.probability is None and m.gc_content == gc_content(m.sequence)
