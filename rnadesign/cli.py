@@ -410,9 +410,7 @@ def _validate(
             warnings.simplefilter("always")
             try:
                 structure = target.parse()
-                own = constraints
-                if target.constraint is not None:
-                    own = (constraints or DesignConstraints()).for_target(target.constraint)
+                own = DesignConstraints.of_target(constraints, target.constraint)
                 if own is not None:
                     own.bind(structure)
             except RnaDesignError as err:  # a malformed target, or constraints it cannot meet

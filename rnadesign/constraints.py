@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 from .errors import ConfigError
@@ -173,13 +173,21 @@ class DesignConstraints:
         """Something is constrained (else the designers run exactly as without constraints)."""
         return self.sequence is not None or self.gc_content is not None or bool(self.avoid) or not self.allow_gu
 
-    def for_target(self, sequence: str | None) -> DesignConstraints:
-        """These constraints with a target's own sequence constraint (from its input file) added: both hold."""
-        if sequence is None:
-            return self
-        return DesignConstraints(
-            intersect_patterns(self.sequence, sequence), self.gc_content, self.gc_tolerance, self.avoid, self.allow_gu
-        )
+    @staticmethod
+    def of_target(common: DesignConstraints | None, line: str | None) -> DesignConstraints | None:
+        """One target's constraints: ``common`` (those of every target; None or inactive: none) with the
+        target's own sequence constraint ``line`` from its input file added, both holding; None when
+        nothing is constrained.
+
+        Raises:
+            ConstraintError: ``line`` is malformed or contradicts ``common``'s sequence constraint.
+        """
+        if common is not None and not common.active:
+            common = None
+        if line is None:
+            return common
+        c = common or DesignConstraints()
+        return replace(c, sequence=intersect_patterns(c.sequence, line))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -322,7 +330,7 @@ class BoundConstraints:
 
     # -- checks -----------------------------------------------------------------------------------
     def gc_count(self, sequence: str) -> int:
-        return sum(1 for b in sequence if b in _GC)
+        return _gc(sequence)
 
     def gc_excess(self, sequence: str) -> float:
         """How far the GC content lies outside the window, as a fraction of the length (0 inside it)."""
@@ -406,7 +414,7 @@ class BoundConstraints:
         if self.gc_counts is None:
             return
         low, high = self.gc_counts
-        count = sum(1 for b in letters if b in _GC)
+        count = _gc(letters)
 
         def distance(k: int) -> int:
             return max(low - k, k - high, 0)
@@ -488,7 +496,7 @@ def _class(code: str) -> str:
     return bases if len(bases) == 1 else f"[{bases}]"
 
 
-def _gc(bases: str) -> int:
+def _gc(bases: str | list[str]) -> int:
     return sum(1 for b in bases if b in _GC)
 
 

@@ -128,17 +128,6 @@ class BenchmarkSpec:
             series["constraints"] = self.constraints.to_dict()
         return series
 
-    def attempt_constraints(self, target_constraint: str | None) -> DesignConstraints | None:
-        """The constraints of an attempt on a target with this sequence constraint line of its own (or None).
-
-        Raises:
-            ConstraintError: the line is malformed or contradicts the benchmark's sequence constraint.
-        """
-        constraints = self.constraints if self.constraints is not None and self.constraints.active else None
-        if target_constraint is None:
-            return constraints
-        return (constraints or DesignConstraints()).for_target(target_constraint)
-
 
 def parse_shard(text: str) -> tuple[int, int]:
     """``"K/N"`` -> (K, N), 1 <= K <= N (SLURM: ``--shard $SLURM_ARRAY_TASK_ID/N`` with ``--array=1-N``)."""
@@ -234,7 +223,7 @@ class _Runner:
         except InvalidStructureError as err:
             return {**record, **self._unsolved(target, None, 0.0, f"invalid target: {err}")}
         try:
-            constraints = self.spec.attempt_constraints(target_constraint)
+            constraints = DesignConstraints.of_target(self.spec.constraints, target_constraint)
             bound = None if constraints is None else constraints.bind(structure)
         except RnaDesignError as err:
             _log.error("target %s: %s", target_id, err)
