@@ -136,7 +136,7 @@ def dimensions(mode: str = "learna") -> list[Dimension]:
 
 def _hybrid_dimensions() -> list[Dimension]:
     """The ensemble-aware search's own settings (``rnadesign.config.SearchConfig``), defaults as shipped."""
-    from rnadesign.config import OBJECTIVES
+    from rnadesign.config import FINISHES, OBJECTIVES
 
     d = SearchConfig()
     return [
@@ -151,6 +151,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("policy_prior", (0.0, 1.0), default=d.policy_prior),
         _int("policy_designs", (1, 128), log=True, default=d.policy_designs),
         _float("finish_share", (0.0, 0.8), default=d.finish_share),
+        _categorical("finish", list(FINISHES), default=d.finish),
     ]
 
 

@@ -188,6 +188,8 @@ class PPOConfig:
 
 
 OBJECTIVES = ("ensemble-defect", "probability", "mixed", "gap")
+#: How the search finishes a new closest design (``SearchConfig.finish``).
+FINISHES = ("repair", "walk")
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,10 @@ class SearchConfig:
     """Adaptive walks (MFE folds only) from each design at least as close to the target as any walked from
     before start while they have had at most this share of the elapsed time, and stop at this share of
     the time limit; 0 turns them off."""
+    finish: str = "repair"
+    """How a new closest design is finished (within ``finish_share``): ``repair``, negative design against
+    the decoys its folds have shown (:func:`~rnadesign.search.decoy_repair`: changes screened by energy
+    evaluation, only the best folded); ``walk``, LEARNA's adaptive walk (MFE folds at the mispaired sites)."""
     lazy_defects: bool = True
     """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""
@@ -242,6 +248,8 @@ class SearchConfig:
             raise ConfigError(f"restart must be 'fresh' or 'best', got {self.restart!r}")
         _check_range("boost", self.boost, 1, 100)
         _check_range("finish_share", self.finish_share, 0, 0.95)
+        if self.finish not in FINISHES:
+            raise ConfigError(f"finish must be one of {', '.join(FINISHES)}, got {self.finish!r}")
 
 
 @dataclass(frozen=True)

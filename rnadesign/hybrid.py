@@ -11,9 +11,12 @@ improved for ``patience`` steps, the search starts afresh (``restart``: from new
 the policy's; or around its best design). The ideas come from SAMFEO (objective, population, positional-defect
 sites, structured mutation) and NEMO (designer priors); the code is ours.
 
-A design at least as close to the target as any before it is also walked from (``finish_share``): LEARNA's
-adaptive walk, MFE folds only, at the sites its fold misses; the ensemble objective brings long designs
-close and the MFE walk finds the last pair or two cheaply. With the probability objective a child costs
+A design at least as close to the target as any before it is also finished (``finish_share``, ``finish``):
+by default by negative design against the decoys (:func:`~rnadesign.search.decoy_repair`: changes of up to
+three sites or pairs around the mispaired sites, screened by energy evaluation against every competing
+structure its folds have shown, only the best folded), or by LEARNA's adaptive walk (MFE folds at the
+mispaired sites). The ensemble objective brings long designs close and the finish finds the last pair or
+two cheaply. With the probability objective a child costs
 an MFE fold and a partition function without pair probabilities; its positional defects (a second
 partition function, with them) are computed only when it is drawn as a parent (``lazy_defects``).
 
@@ -44,7 +47,7 @@ from .clock import Deadline, follow
 from .config import AgentConfig, SearchConfig
 from .folding import EnsembleView, ensemble_view, positional_defect
 from .policy_file import PolicyFile
-from .search import adaptive_walk
+from .search import adaptive_walk, decoy_repair
 from .state import DesignRun
 from .structure import Structure
 
@@ -247,13 +250,14 @@ class EnsembleSearch:
         return candidate
 
     def _finish(self, candidate: Candidate) -> None:
-        """Walk from a design at least as close to the target as any walked from before: LEARNA's adaptive
-        walk, MFE folds only, at the sites where its fold misses the target (and their neighbours). A
-        walk starts only while walks have had at most ``finish_share`` of the elapsed time, and stops
-        when they have had that share of the whole time limit (a 400 nt walk of L folds would otherwise
-        take a minute). The ensemble objective brings a long design close; the last pair or two is
-        often cheaper to find by the MFE alone (measured: Rfam-Learn-Test's 400 nt designs left at
-        distance 2 by the search are solved in seconds). A better walked design joins the population next."""
+        """Finish a design at least as close to the target as any finished before, with MFE folds only:
+        ``finish`` "repair" (negative design against the decoys its folds show, changes screened by
+        energy evaluation) or "walk" (LEARNA's adaptive walk at the sites its fold misses, and their
+        neighbours). A finish starts only while finishes have had at most ``finish_share`` of the elapsed
+        time, and stops when they have had that share of the whole time limit (a 400 nt walk of L folds
+        would otherwise take a minute). The ensemble objective brings a long design close; the last pair
+        or two is often cheaper to find by MFE folds (measured: Rfam-Learn-Test's 400 nt designs left at
+        distance 2 by the search are solved in seconds). A closer finished design joins the population next."""
         run, distance, share = self.run, candidate.view.distance, self.config.finish_share
         if distance == 0 or distance > self.finish_best or run.done or share == 0:
             return
@@ -265,7 +269,8 @@ class EnsembleSearch:
         clock = run.clock
         at = now + budget if clock.at is None else min(clock.at, now + budget)
         walk_clock = Deadline(at, clock.fold_s, clock.reserve_folds)
-        walk = adaptive_walk(
+        finisher = decoy_repair if self.config.finish == "repair" else adaptive_walk
+        walk = finisher(
             candidate.sequence,
             self.target,
             self.rng,

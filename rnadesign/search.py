@@ -8,23 +8,31 @@ Paired sites are mutated as a pair (both partners together, Watson-Crick or GU),
 never breaks a pair the target wants. Under constraints a mutation draws only bases and pairs the
 mask allows (no G-U with ``allow_gu`` off), the GC content and forbidden motifs are repaired after
 it, and a candidate that still breaks a constraint is not folded.
+
+:func:`decoy_repair` finishes a design closer to the target: negative design against the structures
+its own folds have shown to compete with the target (the decoys). It screens thousands of changes of
+up to three sites or pairs around the mispaired sites by energy evaluation alone (tens of
+microseconds each, where a 400 nt fold takes 0.15 s) and folds only the change that favours the
+target most over every decoy known; each fold that misses adds its MFE structure to the decoys.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .clock import Deadline
-from .folding import DEFAULT_MODEL, FoldingModel, hamming
-from .structure import Structure
+from .folding import DEFAULT_MODEL, FoldingModel, energies, hamming
+from .structure import Structure, pair_table
 
 if TYPE_CHECKING:
     from .constraints import BoundConstraints
 
-__all__ = ["WalkResult", "adaptive_walk"]
+__all__ = ["WalkResult", "adaptive_walk", "decoy_repair"]
 
 _PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 _PAIR_WEIGHTS = np.array([3, 3, 2, 2, 1, 1], dtype=float) / 12
@@ -122,3 +130,172 @@ def _masked(choices: tuple[str, ...] | str, weights: np.ndarray, allowed) -> np.
     """``weights`` over ``choices`` with the disallowed ones at 0, renormalised."""
     masked = weights * np.array([c in allowed for c in choices])
     return masked / masked.sum()
+
+
+#: A pool of candidates costs about this many folds' time to screen.
+SCREEN_FOLDS = 5
+
+
+def _screen_seconds(length: int, structures: int) -> float:
+    """Seconds to evaluate ``structures`` on one candidate. Measured (ViennaRNA 2.8): a fold compound
+    for evaluation costs about 20 microseconds, and each structure evaluated on it about 3, 4 and 14
+    microseconds at 36, 100 and 400 nt."""
+    return 20e-6 + structures * 0.04e-6 * length
+
+
+def decoy_repair(
+    sequence: str,
+    target: Structure,
+    rng: np.random.Generator,
+    *,
+    max_folds: int,
+    deadline: Deadline | None = None,
+    model: FoldingModel = DEFAULT_MODEL,
+    constraints: BoundConstraints | None = None,
+    radius: int = 1,
+    max_changes: int = 3,
+    max_candidates: int = 4000,
+) -> WalkResult:
+    """Negative design against the decoys: change up to ``max_changes`` sites or pairs near where the
+    fold of ``sequence`` misses ``target`` so that the target beats every competing structure seen.
+
+    The candidates are every change (or, when there are more than the pool holds, a random sample) of
+    up to ``max_changes`` units (an unpaired site of the target, or a pair with its partner) among the
+    mispaired sites, their target partners, the sites they pair with instead and the sites within
+    ``radius`` of them. Each is screened by E(target) - min E(decoy), energies evaluated on the
+    candidate, not folded; the best is folded. A fold that misses the target adds its MFE structure to
+    the decoys (and the candidates are scored against it); one at least as close as the current design
+    becomes the current design, and the candidates are drawn afresh around it. Screening the pool
+    costs about :data:`SCREEN_FOLDS` folds' time (it holds 100 to ``max_candidates``): about 125
+    candidates at 36 nt, 1,900 at 100 nt, ``max_candidates`` from about 200 nt.
+
+    Args: as :func:`adaptive_walk`, and ``radius``, ``max_changes``, ``max_candidates`` above.
+
+    Returns:
+        The closest design reached (distance 0 when solved) and the folds spent.
+    """
+    dot_bracket = target.dot_bracket
+    if constraints is not None:
+        sequence = constraints.repair(constraints.project(sequence), rng)
+    clock = deadline if deadline is not None else Deadline(None)
+    structure, _ = clock.fold(sequence, model)
+    distance, folds = hamming(structure, dot_bracket), 0
+    best = WalkResult(sequence, structure, distance, 0)
+    decoys = [structure]
+    folded = {sequence}
+    while distance > 0 and folds < max_folds and clock.fits_fold():
+        screen_s = _screen_seconds(len(target), 1 + len(decoys))
+        size = int(min(max_candidates, max(100, SCREEN_FOLDS * clock.fold_s / screen_s)))
+        units = _units(_region(structure, target, radius), target)
+        pool = [c for c in _changes(sequence, units, rng, size, max_changes, constraints) if c not in folded]
+        if not pool or not clock.fits(clock.fold_s + len(pool) * screen_s):
+            break
+        # Each candidate's gap E(target) - min E(decoy) over the decoys it has been scored against so far:
+        # a new decoy can only raise a gap, so the smallest one, once scored against every decoy, is the
+        # best (a lazy priority queue; most candidates are never scored against the later decoys).
+        heap = []
+        for k, candidate in enumerate(pool):
+            on_target, *on_decoys = energies(candidate, [dot_bracket, *decoys], model)
+            heap.append((on_target - min(on_decoys), k, on_target, len(decoys)))
+        heapq.heapify(heap)
+        moved = False
+        while heap and not moved and folds < max_folds and clock.fits_fold():
+            gap, k, on_target, scored = heapq.heappop(heap)
+            if scored < len(decoys):
+                on_decoys = energies(pool[k], decoys[scored:], model)
+                heapq.heappush(heap, (max(gap, on_target - min(on_decoys)), k, on_target, len(decoys)))
+                continue
+            candidate = pool[k]
+            new_structure, _ = clock.fold(candidate, model)
+            folds += 1
+            folded.add(candidate)
+            new_distance = hamming(new_structure, dot_bracket)
+            if new_distance == 0:
+                return WalkResult(candidate, new_structure, 0, folds)
+            if new_structure not in decoys:
+                decoys.append(new_structure)
+            if new_distance <= distance:
+                sequence, structure, distance, moved = candidate, new_structure, new_distance, True
+                if distance < best.distance:
+                    best = WalkResult(sequence, structure, distance, 0)
+        if not moved:
+            break
+    return WalkResult(best.sequence, best.structure, best.distance, folds)
+
+
+def _region(structure: str, target: Structure, radius: int) -> set[int]:
+    """The mispaired sites, their partners in the target and in ``structure``, and the sites within
+    ``radius`` of the mispaired ones and of their target partners."""
+    length = len(target)
+    partners = pair_table(structure)
+    region: set[int] = set()
+    for site, (a, b) in enumerate(zip(structure, target.dot_bracket)):
+        if a == b:
+            continue
+        for centre in (site, target.pairs[site]):
+            if centre >= 0:
+                region.update(range(max(0, centre - radius), min(length, centre + radius + 1)))
+        if partners[site] >= 0:
+            region.add(partners[site])
+    return region
+
+
+def _units(region: set[int], target: Structure) -> list[tuple[int, ...]]:
+    """The region as units of change: an unpaired site alone, a paired site with its partner."""
+    units: dict[tuple[int, ...], None] = {}
+    for site in sorted(region):
+        partner = target.pairs[site]
+        units[(site,) if partner < 0 else (min(site, partner), max(site, partner))] = None
+    return list(units)
+
+
+def _changes(
+    sequence: str,
+    units: list[tuple[int, ...]],
+    rng: np.random.Generator,
+    size: int,
+    max_changes: int,
+    constraints: BoundConstraints | None,
+) -> list[str]:
+    """Every sequence that changes 1..``max_changes`` of ``units`` (each to another allowed base or pair),
+    or ``size`` of them drawn at random when there are more; under constraints only those that satisfy them."""
+    letters = list(sequence)
+    options = []
+    for unit in units:
+        if len(unit) == 1:
+            allowed = "ACGU" if constraints is None else constraints.allowed[unit[0]]
+            options.append([b for b in _UNPAIRED if b != letters[unit[0]] and b in allowed])
+        else:
+            allowed = _PAIRS if constraints is None else constraints.pair_options[unit]
+            options.append([p for p in _PAIRS if p != letters[unit[0]] + letters[unit[1]] and p in allowed])
+    changeable = [k for k, o in enumerate(options) if o]
+
+    def apply(choice: dict[int, str]) -> str:
+        new = letters.copy()
+        for k, letters_k in choice.items():
+            for site, base in zip(units[k], letters_k):
+                new[site] = base
+        return "".join(new)
+
+    # How many changes there are: the elementary symmetric sums of the option counts up to max_changes.
+    count = [1] + [0] * max_changes
+    for k in changeable:
+        for n in range(max_changes, 0, -1):
+            count[n] += count[n - 1] * len(options[k])
+    if sum(count[1:]) <= size:
+        out = [
+            apply(dict(zip(combo, choice)))
+            for n in range(1, max_changes + 1)
+            for combo in itertools.combinations(changeable, n)
+            for choice in itertools.product(*(options[k] for k in combo))
+        ]
+    else:
+        seen: dict[str, None] = {}
+        for _ in range(size):
+            n = int(rng.integers(1, max_changes + 1))
+            combo = rng.choice(changeable, size=min(n, len(changeable)), replace=False)
+            seen[apply({int(k): options[k][int(rng.integers(len(options[k])))] for k in combo})] = None
+        out = list(seen)
+    if constraints is not None:
+        out = [c for c in out if constraints.satisfied(c)]
+    return out

@@ -201,6 +201,28 @@ def test_local_improvement_tries_only_allowed_assignments():
     assert independent_violations(kept.sequence, target, sequence_constraint=mask, avoid=["GGG"], allow_gu=False) == []
 
 
+@pytest.mark.parametrize("finish", ["repair", "walk"])
+def test_the_finishers_change_only_what_the_constraints_allow(finish):
+    from rnadesign.search import adaptive_walk, decoy_repair
+
+    target, mask = "(((((....)))))..((((....))))", "NNNNNAAAANNNNNAANNNNNNNNNNNN"
+    spec = {"sequence": mask, "avoid": ["GGG"], "allow_gu": False, "gc": (0.5, 0.15)}
+    bound = DesignConstraints(sequence=mask, avoid=("GGG",), allow_gu=False, gc_content=0.5, gc_tolerance=0.15).bind(
+        Structure(target)
+    )
+    rng = np.random.default_rng(0)
+    for _ in range(100):  # a start that satisfies the constraints and does not fold into the target
+        sequence = bound.repair(bound.project("".join(rng.choice(list("ACGU"), len(target)))), rng)
+        if RNA.fold(sequence)[0] != target and bound.satisfied(sequence):
+            break
+    assert RNA.fold(sequence)[0] != target
+    assert not independent_violations(sequence, target, sequence_constraint=mask, **_kinds(spec))
+    finisher = decoy_repair if finish == "repair" else adaptive_walk
+    result = finisher(sequence, Structure(target), rng, max_folds=200, constraints=bound)
+    assert result.folds > 0 and RNA.fold(result.sequence)[0] == result.structure
+    assert independent_violations(result.sequence, target, sequence_constraint=mask, **_kinds(spec)) == []
+
+
 def test_numpy_sampler_draws_only_masked_actions():
     from rnadesign.numpy_policy import NumpyPolicy
     from rnadesign.policy_file import default_policy_path, load_policy
