@@ -155,6 +155,7 @@ def decoy_repair(
     radius: int = 1,
     max_changes: int = 3,
     max_candidates: int = 4000,
+    pool_size: int | None = None,
 ) -> WalkResult:
     """Negative design against the decoys: change up to ``max_changes`` sites or pairs near where the
     fold of ``sequence`` misses ``target`` so that the target beats every competing structure seen.
@@ -169,7 +170,9 @@ def decoy_repair(
     costs about :data:`SCREEN_FOLDS` folds' time (it holds 100 to ``max_candidates``): about 125
     candidates at 36 nt, 1,900 at 100 nt, ``max_candidates`` from about 200 nt.
 
-    Args: as :func:`adaptive_walk`, and ``radius``, ``max_changes``, ``max_candidates`` above.
+    Args: as :func:`adaptive_walk`, and ``radius``, ``max_changes``, ``max_candidates`` above;
+        ``pool_size``: candidates per pool, fixed (None: sized by the measured fold time, as above, so that
+        the same seed may draw other candidates on a faster or busier machine).
 
     Returns:
         The closest design reached (distance 0 when solved) and the folds spent.
@@ -185,7 +188,11 @@ def decoy_repair(
     folded = {sequence}
     while distance > 0 and folds < max_folds and clock.fits_fold():
         screen_s = _screen_seconds(len(target), 1 + len(decoys))
-        size = int(min(max_candidates, max(100, SCREEN_FOLDS * clock.fold_s / screen_s)))
+        size = (
+            pool_size
+            if pool_size is not None
+            else int(min(max_candidates, max(100, SCREEN_FOLDS * clock.fold_s / screen_s)))
+        )
         units = _units(_region(structure, target, radius), target)
         pool = [c for c in _changes(sequence, units, rng, size, max_changes, constraints) if c not in folded]
         if not pool or not clock.fits(clock.fold_s + len(pool) * screen_s):
