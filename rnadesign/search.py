@@ -74,12 +74,8 @@ def adaptive_walk(
         The best design reached (distance 0 when solved) and the folds spent.
     """
     dot_bracket = target.dot_bracket
-    if constraints is not None:
-        sequence = constraints.repair(constraints.project(sequence), rng)
+    sequence, clock, structure, distance = _start(sequence, target, rng, deadline, model, constraints)
     letters = list(sequence)
-    clock = deadline if deadline is not None else Deadline(None)
-    structure, _ = clock.fold(sequence, model)
-    distance = hamming(structure, dot_bracket)
     folds = 0
     attempts = 0  # under constraints: proposals, folded or refused (fixed sites propose nothing)
     while distance > 0 and folds < max_folds and clock.fits_fold():
@@ -124,6 +120,23 @@ def adaptive_walk(
         if new_distance <= distance:
             letters, structure, distance = candidate, new_structure, new_distance
     return WalkResult("".join(letters), structure, distance, folds)
+
+
+def _start(
+    sequence: str,
+    target: Structure,
+    rng: np.random.Generator,
+    deadline: Deadline | None,
+    model: FoldingModel,
+    constraints: BoundConstraints | None,
+) -> tuple[str, Deadline, str, int]:
+    """A finisher's start: ``sequence`` projected onto the mask and repaired (under constraints), the clock
+    (``deadline``, or one without a limit), and the start's fold and distance to ``target``."""
+    if constraints is not None:
+        sequence = constraints.repair(constraints.project(sequence), rng)
+    clock = deadline if deadline is not None else Deadline(None)
+    structure, _ = clock.fold(sequence, model)
+    return sequence, clock, structure, hamming(structure, target.dot_bracket)
 
 
 def _masked(choices: tuple[str, ...] | str, weights: np.ndarray, allowed) -> np.ndarray:
@@ -178,11 +191,8 @@ def decoy_repair(
         The closest design reached (distance 0 when solved) and the folds spent.
     """
     dot_bracket = target.dot_bracket
-    if constraints is not None:
-        sequence = constraints.repair(constraints.project(sequence), rng)
-    clock = deadline if deadline is not None else Deadline(None)
-    structure, _ = clock.fold(sequence, model)
-    distance, folds = hamming(structure, dot_bracket), 0
+    sequence, clock, structure, distance = _start(sequence, target, rng, deadline, model, constraints)
+    folds = 0
     best = WalkResult(sequence, structure, distance, 0)
     decoys = [structure]
     folded = {sequence}
