@@ -453,6 +453,11 @@ def _cmd_design(args: argparse.Namespace) -> int:
     good, bad = _validate(_collect_targets(args), _constraints(args))
     if not good:
         return EXIT_USAGE
+    from .designability import undesignable
+
+    for target, structure, _ in good:  # a design still runs: the closest sequence may be of use
+        for reason in undesignable(structure, folding, loops=False):
+            _log.warning("%s: no sequence can fold into this target: %s", target.name, reason)
     if args.mode is None:  # a configuration is an agent to train: that is the learna mode
         args.mode = "learna" if args.config is not None else DEFAULT_MODE
     mode = get_mode(args.mode)

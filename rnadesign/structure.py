@@ -25,6 +25,9 @@ __all__ = [
 
 #: Smallest hairpin loop the ViennaRNA energy model allows (unpaired bases inside a hairpin).
 MIN_HAIRPIN = 3
+#: Largest interior loop or bulge ViennaRNA's folding considers (unpaired bases on both sides together;
+#: ``RNA.MAXLOOP``, fixed when ViennaRNA is compiled). A target with a larger one is no sequence's MFE.
+MAX_INTERIOR_LOOP = 30
 
 _ALLOWED = ".()"
 
@@ -46,8 +49,17 @@ class InvalidTargetFileError(RnaDesignError):
     """A file of targets cannot be read at all (missing, empty, not text)."""
 
 
-class ShortHairpinWarning(UserWarning):
+class UnfoldableTargetWarning(UserWarning):
+    """The target has a loop ViennaRNA's folding cannot form: no sequence folds into it. A design still
+    runs (and returns the closest sequence it finds), but it cannot be solved."""
+
+
+class ShortHairpinWarning(UnfoldableTargetWarning):
     """The target has a hairpin loop too short for the energy model: it cannot be an MFE."""
+
+
+class LongInteriorLoopWarning(UnfoldableTargetWarning):
+    """The target has an interior loop or bulge longer than ViennaRNA folds (:data:`MAX_INTERIOR_LOOP`)."""
 
 
 def pair_table(dot_bracket: str) -> tuple[int, ...]:
@@ -118,6 +130,38 @@ class Structure:
                 found.append(i + 1)
         return found
 
+    def long_interior_loops(self) -> list[tuple[int, int, int]]:
+        """Interior loops and bulges with more than :data:`MAX_INTERIOR_LOOP` unpaired bases, as
+        (1-based position of the closing pair's opening bracket, unpaired bases 5', unpaired bases 3')."""
+        found = []
+        for i, j in enumerate(self.pairs):
+            if j <= i:
+                continue
+            k = i + 1
+            while k < j and self.pairs[k] == -1:
+                k += 1
+            if k == j:  # a hairpin
+                continue
+            inner = self.pairs[k]
+            if all(self.pairs[m] == -1 for m in range(inner + 1, j)):  # one branch: an interior loop or bulge
+                left, right = k - i - 1, j - inner - 1
+                if left + right > MAX_INTERIOR_LOOP:
+                    found.append((i + 1, left, right))
+        return found
+
+    def unfoldable_loops(self) -> list[str]:
+        """Each loop of the target that ViennaRNA's folding cannot form, described; empty when none."""
+        described = [
+            f"the hairpin closed at position {p} has fewer than {MIN_HAIRPIN} unpaired bases"
+            for p in self.short_hairpins()
+        ]
+        described += [
+            f"the interior loop closed at position {p} has {left} + {right} unpaired bases, more than "
+            f"ViennaRNA's {MAX_INTERIOR_LOOP}"
+            for p, left, right in self.long_interior_loops()
+        ]
+        return described
+
 
 def parse_structure(text: str, *, warn: bool = True) -> Structure:
     """Parse and validate a dot-bracket string.
@@ -127,7 +171,8 @@ def parse_structure(text: str, *, warn: bool = True) -> Structure:
     Args:
         text: the dot-bracket target.
         warn: emit a :class:`ShortHairpinWarning` when a hairpin loop is shorter than three
-            unpaired bases (no sequence can fold into such a target under ViennaRNA's model).
+            unpaired bases, a :class:`LongInteriorLoopWarning` when an interior loop or bulge has more
+            than :data:`MAX_INTERIOR_LOOP` (no sequence can fold into such a target under ViennaRNA).
 
     Raises:
         InvalidStructureError: empty input, a foreign character or unbalanced brackets; the
@@ -155,6 +200,15 @@ def parse_structure(text: str, *, warn: bool = True) -> Structure:
                 f"hairpin loop(s) closed at position(s) {', '.join(map(str, short[:5]))} have fewer "
                 f"than {MIN_HAIRPIN} unpaired bases: ViennaRNA cannot fold any sequence into this target",
                 ShortHairpinWarning,
+                stacklevel=2,
+            )
+        long = structure.long_interior_loops()
+        if long:
+            where = ", ".join(f"{p} ({left} + {right} unpaired)" for p, left, right in long[:5])
+            warnings.warn(
+                f"interior loop(s) closed at position(s) {where} have more than {MAX_INTERIOR_LOOP} unpaired "
+                "bases, the most ViennaRNA folds: no sequence can fold into this target",
+                LongInteriorLoopWarning,
                 stacklevel=2,
             )
     return structure

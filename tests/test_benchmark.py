@@ -11,7 +11,7 @@ import pytest
 
 from rnadesign.benchmark.datasets import DATASETS, load_dataset
 from rnadesign.benchmark.runner import BenchmarkSpec, read_results, run_benchmark
-from rnadesign.benchmark.summary import compare, summarize
+from rnadesign.benchmark.summary import compare, summarize, table
 from rnadesign.folding import fold, is_unique_mfe
 from rnadesign.structure import InvalidTargetFileError
 
@@ -91,6 +91,8 @@ def test_rnainverse_records_are_refolded_and_summarized(tmp_path):
     )
     assert summary["solved"] == 2 and summary["solved_at"]["3"] == 2 and summary["mean_solved_per_run"] == 2
     assert set(summary["solved_at"]) == {"1", "3"}
+    assert summary["undesignable"] == ["3"]  # its hairpin has 2 unpaired bases
+    assert "no sequence can fold into 1 target(s)" in table(summary)
 
 
 def test_learna_method_through_the_harness(tmp_path):

@@ -74,3 +74,18 @@ def test_bad_arguments_exit_2_without_traceback(args, message):
     proc = run(*args)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_design_warns_of_a_target_no_sequence_folds_into():
+    # Rfam-Taneda #20 ends in a lone pair across a one-base bulge that loses on every sequence; the design
+    # still runs and reports its closest sequence.
+    lone = (
+        "..((((..(((((((((((..........((((((((...........))))))))...))))))))))).......))))"
+        "................." + "(.((((((......)))))))"
+    )
+    loop = "(((((" + "." * 31 + "(((....)))" + ")))))"
+    for target, expected in ((lone, "the lone pair 99-119"), (loop, "31 + 0 unpaired")):
+        result = run("design", target, "--time-limit", "1", "--seed", "1")
+        assert result.returncode == 0, result.stderr
+        assert "no sequence can fold into this target" in result.stderr and expected in result.stderr
+        assert "solved=no" in result.stdout

@@ -87,3 +87,20 @@ def test_bad_sequences():
 
 def test_version_recorded():
     assert vienna_version().count(".") >= 1
+
+
+def test_interior_loop_limit_is_viennas():
+    """structure.MAX_INTERIOR_LOOP is ViennaRNA's: with every target pair enforced, the fold forms an
+    interior loop of 30 unpaired bases and refuses one of 31, whatever the sequence."""
+    import RNA
+
+    from rnadesign.structure import MAX_INTERIOR_LOOP
+
+    assert RNA.MAXLOOP == MAX_INTERIOR_LOOP
+    for left, fits in ((20, True), (21, False)):
+        target = "(((((" + "." * left + "(((....)))" + "." * 10 + ")))))"
+        sequence = "GGGGG" + "A" * left + "GGGAAAACCC" + "A" * 10 + "CCCCC"
+        fc = RNA.fold_compound(sequence)
+        fc.hc_add_from_db(target, RNA.CONSTRAINT_DB_ENFORCE_BP | RNA.CONSTRAINT_DB_DEFAULT)
+        structure, _ = fc.mfe()
+        assert (structure == target) == fits

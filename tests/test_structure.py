@@ -3,8 +3,10 @@ import pytest
 from rnadesign.structure import (
     InvalidStructureError,
     InvalidTargetFileError,
+    LongInteriorLoopWarning,
     ShortHairpinWarning,
     Structure,
+    UnfoldableTargetWarning,
     pair_table,
     parse_structure,
     read_targets,
@@ -63,6 +65,24 @@ def test_short_hairpin_warns_but_parses():
         s = parse_structure("((((..))))")
     assert s.short_hairpins() == [4]
     assert parse_structure("(((...)))").short_hairpins() == []
+
+
+def _interior_loop(left: int, right: int) -> str:
+    return "(((((" + "." * left + "(((....)))" + "." * right + ")))))"
+
+
+def test_long_interior_loop_warns_but_parses():
+    assert parse_structure(_interior_loop(20, 10)).long_interior_loops() == []  # 30: the most ViennaRNA folds
+    with pytest.warns(LongInteriorLoopWarning, match=r"position\(s\) 5 \(21 \+ 10 unpaired\)"):
+        s = parse_structure(_interior_loop(21, 10))
+    assert s.long_interior_loops() == [(5, 21, 10)]
+    assert parse_structure(_interior_loop(31, 0), warn=False).long_interior_loops() == [(5, 31, 0)]  # a bulge
+    # A multiloop may have any number of unpaired bases; a hairpin too.
+    multiloop = "((" + "." * 40 + "(((...)))" + "((...))" + "))"
+    assert parse_structure(multiloop + "(" + "." * 40 + ")").long_interior_loops() == []
+    assert issubclass(LongInteriorLoopWarning, UnfoldableTargetWarning)
+    assert issubclass(ShortHairpinWarning, UnfoldableTargetWarning)
+    assert len(parse_structure("((..))" + _interior_loop(40, 0), warn=False).unfoldable_loops()) == 2
 
 
 def test_non_string_rejected():

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import RnaDesignError
 from ..files import save_figure
 from ..folding import vienna_version
+from ..structure import InvalidStructureError, parse_structure
 from .datasets import published_dir
 
 __all__ = [
@@ -67,6 +68,7 @@ def summarize(
     for r in records:
         key = r["status"].split(":")[0]
         statuses[key] = statuses.get(key, 0) + 1
+    targets = {r["target_id"]: (r["target"], r.get("folding")) for r in records}
     return {
         "dataset": dataset,
         "method": method,
@@ -80,9 +82,32 @@ def summarize(
         "solved_at": {_label(c): sum(t <= c for t in first_solve.values()) for c in _checkpoints(time_limit)},
         "median_time_solved_s": round(statistics.median(first_solve.values()), 3) if first_solve else None,
         "statuses": statuses,
+        "undesignable": sorted((i for i, (t, model) in targets.items() if _undesignable(t, model)), key=_natural),
         "vienna_version": vienna_version(),
         "config": config,
     }
+
+
+def _undesignable(target: str, folding: dict | None) -> bool:
+    """Whether :mod:`~rnadesign.designability` proves that no sequence folds into ``target`` under the
+    records' model (only by its loops when that model cannot be made again here, e.g. a moved file)."""
+    from ..designability import undesignable
+    from ..folding import FoldingModel
+
+    try:
+        structure = parse_structure(target, warn=False)
+    except InvalidStructureError:
+        return False
+    try:
+        model = FoldingModel(**folding) if folding else FoldingModel()
+    except (RnaDesignError, TypeError):
+        return bool(structure.unfoldable_loops())
+    return bool(undesignable(structure, model))
+
+
+def _natural(target_id: str) -> tuple:
+    """Sort key: numeric ids in numeric order, then the rest by name."""
+    return (0, int(target_id), "") if target_id.isdigit() else (1, 0, target_id)
 
 
 def table(summary: dict[str, Any]) -> str:
@@ -97,6 +122,12 @@ def table(summary: dict[str, Any]) -> str:
         "  " + "  ".join(f"{v:>7}" for v in summary["solved_at"].values()),
         f"  attempts: {', '.join(f'{k} {v}' for k, v in sorted(summary['statuses'].items()))}",
     ]
+    undesignable = summary.get("undesignable")  # absent from summaries written before it was recorded
+    if undesignable:
+        lines.append(
+            f"  no sequence can fold into {len(undesignable)} target(s) (rnadesign.designability): "
+            + ", ".join(undesignable)
+        )
     return "\n".join(lines)
 
 

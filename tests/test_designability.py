@@ -1,0 +1,74 @@
+"""Proofs of undesignability: checked against ViennaRNA's own evaluation on sequences the proof never saw."""
+
+import numpy as np
+import RNA
+
+from rnadesign.benchmark.datasets import load_dataset
+from rnadesign.designability import bulged_lone_pairs, lone_pair_bound, undesignable
+from rnadesign.folding import FoldingModel, fold, hamming
+from rnadesign.structure import parse_structure
+
+PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
+
+
+def _taneda(target_id: str):
+    entry = next(t for t in load_dataset("rfam-taneda").targets if t.name == target_id)
+    return parse_structure(entry.text, warn=False)
+
+
+def _random_design(target, rng) -> str:
+    letters = list(rng.choice(list("ACGU"), size=len(target)))
+    for i, j in enumerate(target.pairs):
+        if i < j:
+            letters[i], letters[j] = PAIRS[rng.integers(len(PAIRS))]
+    return "".join(letters)
+
+
+def test_taneda_20_ends_in_a_lone_pair_that_always_loses():
+    target = _taneda("20")
+    assert bulged_lone_pairs(target) == [(98, 118, (100, 117), 99)]
+    reasons = undesignable(target)
+    assert len(reasons) == 1 and "99-119" in reasons[0] and "0.60 kcal/mol" in reasons[0]
+    # The bound holds on sequences it never enumerated: ViennaRNA's own evaluation of random designs.
+    without = target.dot_bracket[:98] + "." + target.dot_bracket[99:118] + "."
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        fc = RNA.fold_compound(_random_design(target, rng))
+        assert fc.eval_structure(target.dot_bracket) - fc.eval_structure(without) >= 0.6 - 1e-6
+        structure, _ = fc.mfe()
+        assert structure != target.dot_bracket
+
+
+def test_a_lone_pair_that_can_win_is_no_proof():
+    target = _taneda("10")  # two such pairs in multiloops; designable as far as anyone knows
+    motifs = bulged_lone_pairs(target)
+    assert [(a + 1, b + 1) for a, b, _, _ in motifs] == [(86, 100), (184, 207)]
+    bound, witness = lone_pair_bound("A" * len(target), target, motifs[0])
+    assert bound < 0
+    # The witness keeps every target pair canonical, and the target beats the structure without the pair.
+    fc = RNA.fold_compound(witness)
+    without = list(target.dot_bracket)
+    without[85] = without[99] = "."
+    assert fc.eval_structure(target.dot_bracket) - fc.eval_structure("".join(without)) == bound
+    assert undesignable(target) == []
+
+
+def test_loops_viennarna_cannot_form_are_proofs_and_the_fold_agrees():
+    for target_id in ("16", "23"):
+        target = _taneda(target_id)
+        reasons = undesignable(target)
+        assert len(reasons) == 1 and "more than ViennaRNA's 30" in reasons[0]
+        assert undesignable(target, loops=False) == []
+        structure, _ = fold(_random_design(target, np.random.default_rng(1)))
+        assert hamming(structure, target.dot_bracket) > 0
+
+
+def test_no_lone_pair_proof_under_dangles_that_reach_further():
+    assert undesignable(_taneda("20"), FoldingModel(dangles=1)) == []
+    assert undesignable(_taneda("20"), FoldingModel(dangles=3)) == []
+
+
+def test_a_lone_pair_in_an_interior_loop_is_not_claimed():
+    # (a, b) is the only branch of the pair around it: removing it changes that interior loop as well.
+    target = parse_structure("((((...(.((((....)))))...))))")
+    assert bulged_lone_pairs(target) == []
