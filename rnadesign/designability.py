@@ -24,11 +24,11 @@ from __future__ import annotations
 import itertools
 
 from .folding import DEFAULT_MODEL, FoldingModel, energies
+from .search import PAIRS
 from .structure import Structure
 
 __all__ = ["bulged_lone_pairs", "lone_pair_bound", "undesignable"]
 
-_PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 #: Dangle models under which a branch of the exterior loop or a multiloop sees only its two neighbours
 #: (dangles 1 and 3 choose among neighbours and coaxial stacks, which reach further).
 _LOCAL_DANGLES = (0, 2)
@@ -60,9 +60,9 @@ def bulged_lone_pairs(target: Structure) -> list[tuple[int, int, tuple[int, int]
     for a, b in enumerate(pairs):
         if b <= a or (a > 0 and b < n - 1 and pairs[a - 1] == b + 1):
             continue
-        if pairs[a + 1] == b - 2 and pairs[b - 1] == -1:
+        if pairs[a + 1] == b - 2:  # the bulge base b - 1 cannot pair: it lies between the two pairs
             inner, bulge = (a + 1, b - 2), b - 1
-        elif pairs[a + 2] == b - 1 and pairs[a + 1] == -1:
+        elif pairs[a + 2] == b - 1:
             inner, bulge = (a + 2, b - 1), a + 1
         else:
             continue
@@ -99,7 +99,7 @@ def lone_pair_bound(
         if 0 <= site < n:
             units.append((site,) if pairs[site] < 0 else (min(site, pairs[site]), max(site, pairs[site])))
     best = (float("inf"), sequence)
-    for choice in itertools.product(*(_PAIRS if len(unit) == 2 else "ACGU" for unit in units)):
+    for choice in itertools.product(*(PAIRS if len(unit) == 2 else "ACGU" for unit in units)):
         letters = list(sequence)
         for unit, bases in zip(units, choice):
             for site, base in zip(unit, bases):

@@ -47,7 +47,7 @@ from .clock import Deadline, follow
 from .config import AgentConfig, SearchConfig
 from .folding import EnsembleView, ensemble_view, positional_defect
 from .policy_file import PolicyFile
-from .search import adaptive_walk, decoy_repair
+from .search import PAIRS, adaptive_walk, decoy_repair
 from .state import DesignRun
 from .structure import Structure
 
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EnsembleSearch", "designer_start", "run_hybrid", "run_search"]
 
-PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 #: Stems GC-rich, as designers make them (NEMO weighs GC/CG 16, AU/UA 9, GU/UG 2).
 PAIR_WEIGHTS = np.array([16, 16, 9, 9, 2, 2], dtype=float)
 UNPAIRED = "ACGU"

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["WalkResult", "adaptive_walk", "decoy_repair"]
 
-_PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
+#: The canonical pairs, in the order every weight and prior over pairs follows.
+PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 _PAIR_WEIGHTS = np.array([3, 3, 2, 2, 1, 1], dtype=float) / 12
 _UNPAIRED = "ACGU"
 _UNPAIRED_WEIGHTS = np.array([4, 1, 1, 2], dtype=float) / 8  # loops favour A, as designers know
@@ -104,9 +105,9 @@ def adaptive_walk(
             weights = (
                 _PAIR_WEIGHTS
                 if constraints is None
-                else _masked(_PAIRS, _PAIR_WEIGHTS, constraints.pair_options[(i, j)])
+                else _masked(PAIRS, _PAIR_WEIGHTS, constraints.pair_options[(i, j)])
             )
-            pair = _PAIRS[rng.choice(len(_PAIRS), p=weights)]
+            pair = PAIRS[rng.choice(len(PAIRS), p=weights)]
             if pair == letters[i] + letters[j]:
                 continue
             candidate[i], candidate[j] = pair
@@ -283,8 +284,8 @@ def _changes(
             allowed = "ACGU" if constraints is None else constraints.allowed[unit[0]]
             options.append([b for b in _UNPAIRED if b != letters[unit[0]] and b in allowed])
         else:
-            allowed = _PAIRS if constraints is None else constraints.pair_options[unit]
-            options.append([p for p in _PAIRS if p != letters[unit[0]] + letters[unit[1]] and p in allowed])
+            allowed = PAIRS if constraints is None else constraints.pair_options[unit]
+            options.append([p for p in PAIRS if p != letters[unit[0]] + letters[unit[1]] and p in allowed])
     changeable = [k for k, o in enumerate(options) if o]
 
     def apply(choice: dict[int, str]) -> str:

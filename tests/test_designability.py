@@ -6,9 +6,8 @@ import RNA
 from rnadesign.benchmark.datasets import load_dataset
 from rnadesign.designability import bulged_lone_pairs, lone_pair_bound, undesignable
 from rnadesign.folding import FoldingModel, fold, hamming
+from rnadesign.search import PAIRS
 from rnadesign.structure import parse_structure
-
-PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 
 
 def _taneda(target_id: str):

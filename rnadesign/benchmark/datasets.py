@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..structure import InvalidTargetFileError, Target, read_targets
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "published_dir"]
+__all__ = ["DATASETS", "Dataset", "load_dataset", "natural_key", "published_dir"]
 
 #: name -> (location inside rnadesign.data, folder of the authors' ICLR 2019 tables or None)
 DATASETS: dict[str, tuple[str, str | None]] = {
@@ -55,10 +55,13 @@ def published_dir(dataset: str) -> Path | None:
     return path if path.is_dir() else None
 
 
+def natural_key(name: str) -> tuple[bool, int, str]:
+    """Sort key for target names: numeric ones first, in numeric order ("2" before "10"), then the rest."""
+    return (not name.isdigit(), int(name) if name.isdigit() else 0, name)
+
+
 def _read_folder(folder: Path) -> list[Target]:
-    files = sorted(
-        folder.glob("*.rna"), key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0, p.stem)
-    )
+    files = sorted(folder.glob("*.rna"), key=lambda p: natural_key(p.stem))
     if not files:
         raise InvalidTargetFileError(f"{folder}: no *.rna files")
     return [Target(name=f.stem, text=f.read_text(encoding="utf-8").strip()) for f in files]

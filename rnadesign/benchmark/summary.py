@@ -15,7 +15,7 @@ from ..errors import RnaDesignError
 from ..files import save_figure
 from ..folding import vienna_version
 from ..structure import InvalidStructureError, parse_structure
-from .datasets import published_dir
+from .datasets import natural_key, published_dir
 
 __all__ = [
     "CHECKPOINTS",
@@ -82,7 +82,7 @@ def summarize(
         "solved_at": {_label(c): sum(t <= c for t in first_solve.values()) for c in _checkpoints(time_limit)},
         "median_time_solved_s": round(statistics.median(first_solve.values()), 3) if first_solve else None,
         "statuses": statuses,
-        "undesignable": sorted((i for i, (t, model) in targets.items() if _undesignable(t, model)), key=_natural),
+        "undesignable": sorted((i for i, (t, model) in targets.items() if _undesignable(t, model)), key=natural_key),
         "vienna_version": vienna_version(),
         "config": config,
     }
@@ -103,11 +103,6 @@ def _undesignable(target: str, folding: dict | None) -> bool:
     except (RnaDesignError, TypeError):
         return bool(structure.unfoldable_loops())
     return bool(undesignable(structure, model))
-
-
-def _natural(target_id: str) -> tuple:
-    """Sort key: numeric ids in numeric order, then the rest by name."""
-    return (0, int(target_id), "") if target_id.isdigit() else (1, 0, target_id)
 
 
 def table(summary: dict[str, Any]) -> str:
