@@ -331,6 +331,18 @@ def build_compare_parser() -> argparse.ArgumentParser:
         help="instead: per-target solved outcomes of every series in the DIRs, with a linear mixed-effects "
         "test (method fixed, target random; likelihood-ratio test and Holm-corrected pairs; needs statsmodels)",
     )
+    parser.add_argument(
+        "--pool",
+        action="store_true",
+        help="with --stats: the series of one method (under the same constraints) are runs of one designer, "
+        "e.g. runs on different days",
+    )
+    parser.add_argument(
+        "--at",
+        type=float,
+        metavar="SECONDS",
+        help="with --stats: count a target solved only within SECONDS of its attempt's start (default: its limit)",
+    )
     add_verbosity_options(parser)
     parser.set_defaults(handler=_cmd_compare)
     return parser
@@ -637,8 +649,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.stats:
         from .benchmark.stats import compare_stats
 
-        print(compare_stats(args.dirs), flush=True)
+        print(compare_stats(args.dirs, pool=args.pool, at=args.at), flush=True)
         return EXIT_OK
+    if args.pool or args.at is not None:
+        raise ConfigError(f"{'--pool' if args.pool else '--at'} applies to the test: add --stats")
     from .benchmark.summary import compare
 
     print(compare(args.dirs), flush=True)

@@ -119,3 +119,24 @@ def test_benchmark_compare_stats_of_an_empty_folder_is_one_line(tmp_path, capsys
     _benchmark(tmp_path / "b", "learna", {("t0", 0): True})
     assert main(["benchmark", "compare", "--stats", str(tmp_path / "empty"), str(tmp_path / "b")]) == 2
     assert "no results.jsonl" in capsys.readouterr().err
+
+
+def test_pooled_runs_of_one_method_and_outcomes_within_a_time(tmp_path, capsys):
+    """Runs of one designer on several days pool into one method; --at counts only solves by then."""
+    outcomes = {(f"t{i}", 0): i % 3 != 0 for i in range(9)}
+    _benchmark(tmp_path / "day1", "hybrid", outcomes, series="a")
+    _benchmark(tmp_path / "day2", "hybrid", outcomes, series="a")
+    _benchmark(tmp_path / "base", "search", {key: False for key in outcomes})
+    folders = [tmp_path / "day1", tmp_path / "day2", tmp_path / "base"]
+    apart, _ = benchmark_rows(folders)
+    assert {r["method"] for r in apart} == {"hybrid [a, day1]", "hybrid [a, day2]", "search"}
+    pooled, _ = benchmark_rows(folders, pool=True)
+    assert {r["method"] for r in pooled} == {"hybrid", "search"}
+    assert sum(r["y"] for r in pooled if r["method"] == "hybrid") == 12  # 6 of 9 on each day
+    early, _ = benchmark_rows(folders, pool=True, at=0.5)  # every attempt took 1 s
+    assert sum(r["y"] for r in early) == 0
+    assert "| hybrid | 18 | 12 |" in compare_stats(folders, pool=True)
+    argv = ["benchmark", "compare", "--stats", "--pool", "--at", "20", *map(str, folders), "-q"]
+    assert main(argv) == 2 and "past a series' time limit (10 s)" in capsys.readouterr().err
+    assert main(["benchmark", "compare", "--pool", *map(str, folders)]) == 2
+    assert "add --stats" in capsys.readouterr().err

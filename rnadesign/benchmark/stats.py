@@ -231,15 +231,20 @@ def _constraints_tag(records: list[dict[str, Any]]) -> str:
     return "unconstrained" if found is None or not found.active else found.describe()
 
 
-def benchmark_rows(folders: Sequence[str | Path]) -> tuple[list[dict[str, Any]], list[str]]:
+def benchmark_rows(
+    folders: Sequence[str | Path], *, pool: bool = False, at: float | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per attempt of every series in the benchmark result ``folders``, on the targets all of them ran.
 
     A series is labelled by its method; two series of one method are told apart by their design
-    constraints, else by series id (and by folder, if that is not enough). Returns the rows
-    (``method``, ``target``, ``run``, ``y`` = solved as 0/1, ``time_s``) and notes on what was left out.
+    constraints, else (unless ``pool``) by series id, and by folder if that is not enough. With ``pool``
+    the series of one method under the same constraints are runs of one designer (e.g. one run a day on
+    several days). Returns the rows (``method``, ``target``, ``run``, ``y`` = solved as 0/1, within ``at``
+    seconds of the attempt's start if given, else within its limit; ``time_s``) and notes on what was left out.
 
     Raises:
-        RnaDesignError: a folder without results, or results of more than one dataset.
+        RnaDesignError: a folder without results, results of more than one dataset, or ``at`` past the
+            time limit of a series (its attempts stopped before then).
     """
     from .runner import read_results
 
@@ -258,9 +263,10 @@ def benchmark_rows(folders: Sequence[str | Path]) -> tuple[list[dict[str, Any]],
     for key in series:
         folder, method, sid = key
         same_method = [k for k in series if k[1] == method]
-        if len(same_method) == 1:
+        tags = {constrained[k] for k in same_method}
+        if len(same_method) == 1 or (pool and len(tags) == 1):
             labels[key] = method
-        elif len({constrained[k] for k in same_method}) == len(same_method):  # e.g. with and without a GC window
+        elif pool or len(tags) == len(same_method):  # e.g. with and without a GC window
             labels[key] = f"{method} [{constrained[key]}]"
         elif len({k[2] for k in same_method}) == len(same_method):
             labels[key] = f"{method} [{sid}]"
@@ -272,26 +278,32 @@ def benchmark_rows(folders: Sequence[str | Path]) -> tuple[list[dict[str, Any]],
     if every - common:
         notes.append(f"{len(every - common)} target(s) not run by every method are left out")
     rows = [
-        {"method": labels[key], "target": r["target_id"], "run": int(r["run"]), "y": 1.0 if r["solved"] else 0.0,
+        {"method": labels[key], "target": r["target_id"], "run": int(r["run"]),
+         "y": 1.0 if r["solved"] and (at is None or float(r["time_s"]) <= at) else 0.0,
          "time_s": float(r["time_s"]), "time_limit": float(r["time_limit"])}
         for key, records in series.items()
         for r in records
         if r["target_id"] in common
     ]  # fmt: skip
     limits = sorted({r["time_limit"] for r in rows})
+    if at is not None and limits and at > limits[0]:
+        raise RnaDesignError(
+            f"--at {at:g} s is past a series' time limit ({limits[0]:g} s): its attempts stopped before"
+        )
     if len(limits) > 1:
         notes.append(f"the series have different time limits ({', '.join(f'{t:g}' for t in limits)} s)")
     return rows, notes
 
 
-def compare_stats(folders: Sequence[str | Path]) -> str:
-    """``rnadesign benchmark compare --stats``: solved counts per designer beside the mixed-model test (Markdown)."""
+def compare_stats(folders: Sequence[str | Path], *, pool: bool = False, at: float | None = None) -> str:
+    """``rnadesign benchmark compare --stats``: solved counts per designer beside the mixed-model test (Markdown);
+    ``pool`` and ``at`` as :func:`benchmark_rows` takes them."""
     _require_statsmodels()
-    rows, notes = benchmark_rows(folders)
+    rows, notes = benchmark_rows(folders, pool=pool, at=at)
     methods = sorted({r["method"] for r in rows})
     targets = sorted({r["target"] for r in rows})
     lines = [
-        f"Solved outcomes on {len(targets)} common targets",
+        f"Solved outcomes{'' if at is None else f' within {at:g} s'} on {len(targets)} common targets",
         "",
         "| method | attempts | solved | rate | targets solved (any run) |",
         "|---|---|---|---|---|",
@@ -303,5 +315,6 @@ def compare_stats(folders: Sequence[str | Path]) -> str:
         lines.append(f"| {m} | {len(mine)} | {solved:.0f} | {solved / len(mine):.1%} | {any_run}/{len(targets)} |")
     lines += ["", *(f"Note: {n}." for n in notes), "" if notes else ""]
     test = mixed_model_test(rows)
-    lines.append(format_test(test, outcome="solved (0/1, a linear probability model)"))
+    solved = "solved" if at is None else f"solved within {at:g} s"
+    lines.append(format_test(test, outcome=f"{solved} (0/1, a linear probability model)"))
     return "\n".join(line for line in lines if line is not None).replace("\n\n\n", "\n\n")
