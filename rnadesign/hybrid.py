@@ -208,14 +208,19 @@ class EnsembleSearch:
         # Every paired site's pair, as (i, j) with i < j: a mutation there changes both.
         self.pair_of = {i: (min(i, j), max(i, j)) for i, j in enumerate(self.target.pairs) if j >= 0}
         unpaired = unpaired_priors(self.target, config.boost)
-        unpaired /= unpaired.sum(axis=1, keepdims=True)
-        pair = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
-        if priors is not None and config.policy_prior > 0:
-            mix = config.policy_prior
+        self.priors = unpaired / unpaired.sum(axis=1, keepdims=True)
+        self.pair_priors = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
+        if priors is not None:
+            self.mix_priors(priors)
+
+    def mix_priors(self, priors: tuple[np.ndarray, np.ndarray]) -> None:
+        """Mix the policy's action probabilities (:func:`policy_priors`) into the designer's mutation
+        weights, with weight ``config.policy_prior``."""
+        mix = self.config.policy_prior
+        if mix > 0:
             policy_unpaired, policy_pairs = priors
-            unpaired = (1 - mix) * unpaired + mix * policy_unpaired
-            pair = (1 - mix) * pair + mix * policy_pairs
-        self.priors, self.pair_priors = unpaired, pair
+            self.priors = (1 - mix) * self.priors + mix * policy_unpaired
+            self.pair_priors = (1 - mix) * self.pair_priors + mix * policy_pairs
 
     # -- evaluating -------------------------------------------------------------------------------
     def objective(self, view: EnsembleView) -> float:
@@ -420,6 +425,14 @@ def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyF
 
 def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     """``hybrid`` mode: the policy's designs seed (and reseed) the ensemble-aware search."""
+    config = run.settings.search
+    search = EnsembleSearch(run, config)
+    # The designer's start first, as in ``search``: on long targets its finish alone often solves them, and
+    # the policy's part (its priors at every site, then its designs: an MFE fold each, then an evaluation)
+    # would take up to seconds before it.
+    search.seed([designer_start(run.target, run.rng, config.boost > 1, run.constraints)])
+    if not search.population or run.should_stop():
+        return
     from .sampling import policy_episodes
 
     # The policy's designs are proposals for the search, which spends the folds of the 4^k local step better.
@@ -436,11 +449,11 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
             if len(designs) >= n or run.should_stop():
                 break
         designs.sort()
-        return [sequence for _, sequence in designs[: run.settings.search.population]]
+        return [sequence for _, sequence in designs[: config.population]]
 
-    config = run.settings.search
+    search.reseed = sample
     priors = policy_priors(run.target, agent, policy)
-    search = EnsembleSearch(run, config, reseed=sample, priors=priors)
-    start = designer_start(run.target, run.rng, config.boost > 1, run.constraints)
-    search.seed([start, *sample(config.policy_designs)])
+    if priors is not None:
+        search.mix_priors(priors)
+    search.seed(sample(config.policy_designs))
     search.run_until_done()

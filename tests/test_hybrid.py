@@ -65,6 +65,15 @@ def test_the_search_returns_within_a_second_of_its_limit(mode, taneda):
     assert result.sequence and fold(result.sequence)[0] == result.structure
 
 
+def test_hybrid_tries_the_designers_start_before_sampling_the_policy():
+    """The start alone often solves a long target; the policy's designs (a fold each) come after it."""
+    start = designer_start(parse_structure(MULTILOOP), np.random.default_rng(3))
+    assert fold(start)[0] == MULTILOOP  # the start solves this target
+    result = design(MULTILOOP, DesignSettings(mode="hybrid", time_limit=30, seed=3))
+    assert result.solved and result.sequence == start
+    assert result.episodes == 1  # no policy episode was sampled
+
+
 def test_time_running_out_while_reseeding_ends_the_search_cleanly():
     """A restart empties the population; if no evaluation fits any more, the search must stop, not draw a
     parent from nothing (seen on Eterna100-V2 #65)."""
