@@ -99,7 +99,7 @@ class Mode:
 
 
 #: What `rnadesign design` and `rnadesign benchmark` use when no mode is named (measured best: README).
-DEFAULT_MODE = "search"
+DEFAULT_MODE = "hybrid"
 
 MODES: Mapping[str, Mode] = MappingProxyType(
     {
