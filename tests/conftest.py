@@ -17,3 +17,26 @@ def taneda():
             return f.read().strip()
 
     return load
+
+
+#: Small targets for short meta-training runs: their training set and validation set alike.
+META_TARGETS = ("((((....))))", "(((....)))..((((....))))", "((((((....))))))", "...(((((....)))))...", "((((...))))")
+
+
+@pytest.fixture
+def meta_train_args(tmp_path):
+    """``meta_train_args(out, budget, *extra)``: the arguments after the interpreter of a short ``rnadesign
+    meta-train`` on :data:`META_TARGETS` (written to ``meta_train_args.train``, also the validation set),
+    checkpointing every second and validating only at the end; ``extra`` comes last, so its options win."""
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(META_TARGETS) + "\n")
+
+    def args(out, budget, *extra):
+        return [
+            *("-m", "rnadesign", "meta-train", "--train", str(train), "--validation", str(train)),
+            *("--time-budget", str(budget), "--out", str(out), "--checkpoint-every", "1"),
+            *("--validate-every", "1000", "--validation-episodes", "1", *extra),
+        ]
+
+    args.train, args.targets = train, META_TARGETS
+    return args

@@ -23,38 +23,11 @@ from rnadesign.meta import check_distributable
 from rnadesign.policy_file import load_policy
 from rnadesign.structure import parse_structure
 
-SMALL = ["((((....))))", "(((....)))..((((....))))", "((((((....))))))", "...(((((....)))))...", "((((...))))"]
-
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _meta_args(tmp_path, out, budget, *extra):
-    train = tmp_path / "train.txt"
-    train.write_text("\n".join(SMALL) + "\n")
-    return [
-        "-m",
-        "rnadesign",
-        "meta-train",
-        "--train",
-        str(train),
-        "--validation",
-        str(train),
-        "--time-budget",
-        str(budget),
-        "--out",
-        str(out),
-        "--checkpoint-every",
-        "1",
-        "--validate-every",
-        "1000",
-        "--validation-episodes",
-        "1",
-        *extra,
-    ]
 
 
 def _env(**extra):
@@ -114,17 +87,17 @@ def test_averaging_adam_clips_the_average_of_the_ranks_gradients():
 
 def test_target_kl_is_refused_in_a_group():
     agent = load_agent_config("meta-learna")
-    model = make_ppo([parse_structure(SMALL[0])], agent, DEFAULT_MODEL, seed=0)
+    model = make_ppo([parse_structure("((((....))))")], agent, DEFAULT_MODEL, seed=0)
     check_distributable(model)  # SB3's default, no target_kl
     model.target_kl = 0.01
     with pytest.raises(ConfigError, match="target_kl"):
         check_distributable(model)
 
 
-def test_two_ranks_under_torchrun_train_one_policy(tmp_path):
+def test_two_ranks_under_torchrun_train_one_policy(tmp_path, meta_train_args):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    cmd += _meta_args(tmp_path, out, 4, "--resume", "auto", "--dist-timeout", "30", "--seed", "7")
+    cmd += meta_train_args(out, 4, "--resume", "auto", "--dist-timeout", "30", "--seed", "7")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=150, env=_env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "no checkpoint in" in proc.stderr  # --resume auto on a fresh folder starts afresh
@@ -133,7 +106,7 @@ def test_two_ranks_under_torchrun_train_one_policy(tmp_path):
     assert dist["ranks"] == 2 and dist["updates"] >= 2, card
     assert dist["weights_sha256"][0] == dist["weights_sha256"][1]  # the ranks stayed in step
     assert dist["rank_seconds"] == pytest.approx(2 * card["trained_s"], abs=0.2)
-    assert card["validation"]["n_targets"] == len(SMALL)  # both ranks' shares counted
+    assert card["validation"]["n_targets"] == len(meta_train_args.targets)  # both ranks' shares counted
     policy = load_policy(out / "policy.safetensors")
     assert weights_digest(policy.state_dict) == dist["weights_sha256"][0]
     assert isinstance(policy.agent, AgentConfig) and policy.card["timesteps"] == card["timesteps"]
@@ -146,9 +119,9 @@ def test_two_ranks_under_torchrun_train_one_policy(tmp_path):
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP], ids=["dead", "hung"])
-def test_a_lost_rank_stops_the_other_within_the_timeout(tmp_path, how):
+def test_a_lost_rank_stops_the_other_within_the_timeout(tmp_path, how, meta_train_args):
     out, timeout = tmp_path / "run", 4
-    args = [sys.executable, *_meta_args(tmp_path, out, 120, "--dist-timeout", str(timeout))]
+    args = [sys.executable, *meta_train_args(out, 120, "--dist-timeout", str(timeout))]
     world = {"WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port())}  # as srun would
     ranks = [
         subprocess.Popen(

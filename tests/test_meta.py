@@ -14,44 +14,19 @@ from rnadesign.design import DesignSettings, design
 from rnadesign.folding import fold
 from rnadesign.policy_file import PolicyFileError, default_policy_path, load_policy
 
-SMALL = ["((((....))))", "(((....)))..((((....))))", "((((((....))))))", "...(((((....)))))...", "((((...))))"]
 
-
-def _meta_cmd(tmp_path, out, budget, *extra):
-    train = tmp_path / "train.txt"
-    train.write_text("\n".join(SMALL) + "\n")
-    return [
+@pytest.fixture
+def meta_cmd(meta_train_args):
+    """The command of a short one-worker meta-training run (``meta_train_args``)."""
+    return lambda out, budget, *extra: [
         sys.executable,
-        "-m",
-        "rnadesign",
-        "meta-train",
-        "--train",
-        str(train),
-        "--validation",
-        str(train),
-        "--time-budget",
-        str(budget),
-        "--workers",
-        "1",
-        "--out",
-        str(out),
-        "--checkpoint-every",
-        "1",
-        "--validate-every",
-        "1000",
-        "--validation-episodes",
-        "1",
-        "--config",
-        "meta-learna",
-        *extra,
+        *meta_train_args(out, budget, "--workers", "1", "--config", "meta-learna", *extra),
     ]
 
 
-def test_killed_meta_training_resumes_from_its_checkpoint(tmp_path):
+def test_killed_meta_training_resumes_from_its_checkpoint(tmp_path, meta_cmd):
     out = tmp_path / "run"
-    proc = subprocess.Popen(
-        _meta_cmd(tmp_path, out, 60), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
+    proc = subprocess.Popen(meta_cmd(out, 60), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     checkpoint = out / "checkpoint.pt"
     deadline = time.time() + 90
     while time.time() < deadline and not checkpoint.exists():
@@ -65,7 +40,7 @@ def test_killed_meta_training_resumes_from_its_checkpoint(tmp_path):
     before = saved["progress"]["elapsed_s"]
     assert not (out / "policy.safetensors").exists()
 
-    done = subprocess.run(_meta_cmd(tmp_path, out, before + 4, "--resume"), capture_output=True, text=True, timeout=180)
+    done = subprocess.run(meta_cmd(out, before + 4, "--resume"), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "resuming from" in done.stderr
     card = json.loads(done.stdout)
@@ -103,10 +78,8 @@ def test_killed_meta_training_resumes_from_its_checkpoint(tmp_path):
     assert record["solved"] and fold(record["sequence"])[0] == target
 
 
-def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
-    proc = subprocess.run(
-        _meta_cmd(tmp_path, tmp_path / "none", 5, "--resume"), capture_output=True, text=True, timeout=120
-    )
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path, meta_cmd):
+    proc = subprocess.run(meta_cmd(tmp_path / "none", 5, "--resume"), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "no checkpoint" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -192,12 +165,11 @@ def test_a_policy_file_of_the_first_format_still_loads(tmp_path):
     assert result.solved and fold(result.sequence)[0] == target
 
 
-def test_validation_is_not_training_time_and_an_early_stop_leaves_a_checkpoint(tmp_path):
+def test_validation_is_not_training_time_and_an_early_stop_leaves_a_checkpoint(tmp_path, meta_train_args):
     """The default validation interval (600 s) must not validate the untrained policy at the first step,
     and validating must not eat the training budget."""
     out = tmp_path / "run"
-    train = tmp_path / "train.txt"
-    train.write_text("\n".join(SMALL) + "\n")
+    train = meta_train_args.train
     cmd = [sys.executable, "-m", "rnadesign", "meta-train", "--train", str(train), "--validation", str(train)]
     cmd += ["--time-budget", "4", "--out", str(out), "--validation-episodes", "1"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
@@ -208,10 +180,10 @@ def test_validation_is_not_training_time_and_an_early_stop_leaves_a_checkpoint(t
     assert 3.5 <= card["trained_s"] <= 5 and card["timesteps"] > 100
 
 
-def test_sigterm_writes_a_checkpoint_before_the_first_interval(tmp_path):
+def test_sigterm_writes_a_checkpoint_before_the_first_interval(tmp_path, meta_cmd):
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        _meta_cmd(tmp_path, out, 600, "--checkpoint-every", "600"),  # the later value of an option wins
+        meta_cmd(out, 600, "--checkpoint-every", "600"),  # the later value of an option wins
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -224,5 +196,5 @@ def test_sigterm_writes_a_checkpoint_before_the_first_interval(tmp_path):
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert (out / "checkpoint.pt").exists() and "checkpoint written" in stderr
-    resumed = subprocess.run(_meta_cmd(tmp_path, out, 5, "--resume"), capture_output=True, text=True, timeout=180)
+    resumed = subprocess.run(meta_cmd(out, 5, "--resume"), capture_output=True, text=True, timeout=180)
     assert resumed.returncode == 0, resumed.stderr
