@@ -348,4 +348,22 @@ def run_worker(
         timeout=idle_timeout,
     )
     _log.info("worker %s ready (%s, %d validation targets)", worker.worker_id, task.mode, len(task.targets))
-    worker.run(background=False)
+    import Pyro4.errors
+
+    try:
+        worker.run(background=False)
+    except (Pyro4.errors.NamingError, RuntimeError) as err:  # hpbandster's own for no nameserver at the start
+        if getattr(worker, "pyro_daemon", None) is None:  # before it served anything
+            raise AutoRLError(f"the nameserver at {nameserver[0]}:{nameserver[1]} went away: {err}") from None
+        if not isinstance(err, Pyro4.errors.NamingError):
+            raise
+        # hpbandster deregisters the worker after the master's shutdown; a stopped master took its
+        # nameserver with it
+        _log.info("the master's nameserver is gone: the run has ended or was stopped")
+    if worker.busy:
+        # The master stopped the run in the middle of this worker's evaluation, which goes on in one of
+        # Pyro's threads: leave without the interpreter's shutdown, which would end that thread inside
+        # torch (C++ std::terminate, SIGABRT).
+        _log.warning("the master stopped the run during an evaluation: its result is dropped")
+        logging.shutdown()
+        os._exit(0)

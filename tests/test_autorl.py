@@ -488,6 +488,40 @@ def test_master_and_worker_find_each_other_through_a_shared_directory(tmp_path):
                 proc.kill()
 
 
+def test_a_worker_whose_master_is_stopped_mid_evaluation_exits_cleanly(tmp_path, taneda_target):
+    """SIGTERM to the master while its worker evaluates: the worker's evaluation goes on in a Pyro thread, and
+    its nameserver goes with the master. The worker must leave with status 0, without a traceback from the
+    deregistration or an abort from ending torch inside that thread (both seen before the fix)."""
+    targets = tmp_path / "t.txt"
+    targets.write_text(taneda_target + "\n")  # not solved in seconds: the evaluation runs its whole budget
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    task = ["--mode", "learna", "--targets", str(targets), "--refine-share", "0", "--run-id", "stopped"]
+    task += ["--dir", str(tmp_path / "shared"), "--secret-file", str(secret)]
+    master = subprocess.Popen(
+        [sys.executable, "-m", "autorl", "master", *task, "--min-budget", "4", "--max-budget", "12",
+         "--n-iterations", "1", "--ping-interval", "1", "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    log = tmp_path / "worker.log"
+    with open(log, "w") as err:
+        worker = subprocess.Popen([sys.executable, "-m", "autorl", "worker", *task], stdout=subprocess.PIPE, stderr=err)
+    try:
+        _wait_for(lambda: "evaluating config" in log.read_text(), 90, "the worker to start an evaluation")
+        master.send_signal(signal.SIGTERM)
+        assert master.wait(timeout=60) == 130
+        assert worker.wait(timeout=60) == 0, log.read_text()[-3000:]
+        text = log.read_text()
+        assert "Traceback" not in text and "terminate called" not in text, text[-3000:]
+        assert "its result is dropped" in text
+    finally:
+        for proc in (master, worker):
+            if proc.poll() is None:
+                proc.kill()
+        master.communicate()
+        worker.communicate()
+
+
 # --- the hybrid search's own settings ------------------------------------------------------
 
 
