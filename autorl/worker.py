@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import Pyro4.errors
 from hpbandster.core.worker import Worker
 
 from rnadesign.benchmark.datasets import DATASETS, load_dataset
@@ -348,8 +349,6 @@ def run_worker(
         timeout=idle_timeout,
     )
     _log.info("worker %s ready (%s, %d validation targets)", worker.worker_id, task.mode, len(task.targets))
-    import Pyro4.errors
-
     try:
         worker.run(background=False)
     except (Pyro4.errors.NamingError, RuntimeError) as err:  # hpbandster's own for no nameserver at the start

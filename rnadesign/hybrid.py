@@ -163,18 +163,13 @@ def policy_priors(target: Structure, agent: AgentConfig, policy: PolicyFile) -> 
 class EnsembleSearch:
     """The population search on one design run (see the module docstring).
 
-    ``priors`` (from :func:`policy_priors`) are mixed into the designer's mutation weights with
-    weight ``config.policy_prior``.
+    ``hybrid`` adds the policy once the designer's start is done: :meth:`mix_priors` and ``reseed``.
     """
 
-    def __init__(
-        self,
-        run: DesignRun,
-        config: SearchConfig,
-        reseed: Callable[[int], list[str]] | None = None,
-        priors: tuple[np.ndarray, np.ndarray] | None = None,
-    ):
-        self.run, self.config, self.reseed = run, config, reseed
+    def __init__(self, run: DesignRun, config: SearchConfig):
+        self.run, self.config = run, config
+        self.reseed: Callable[[int], list[str]] | None = None
+        """Fresh designs for a restart (``hybrid``: the policy's); None: a new designer's start."""
         self.target = run.target
         self.rng = run.rng
         self.constraints = run.constraints
@@ -210,8 +205,6 @@ class EnsembleSearch:
         unpaired = unpaired_priors(self.target, config.boost)
         self.priors = unpaired / unpaired.sum(axis=1, keepdims=True)
         self.pair_priors = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
-        if priors is not None:
-            self.mix_priors(priors)
 
     def mix_priors(self, priors: tuple[np.ndarray, np.ndarray]) -> None:
         """Mix the policy's action probabilities (:func:`policy_priors`) into the designer's mutation
