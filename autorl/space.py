@@ -152,6 +152,9 @@ def _hybrid_dimensions() -> list[Dimension]:
         _int("policy_designs", (1, 128), log=True, default=d.policy_designs),
         _float("finish_share", (0.0, 0.8), default=d.finish_share),
         _categorical("finish", list(FINISHES), default=d.finish),
+        _float("hierarchy_share", (0.0, 0.8), default=d.hierarchy_share),
+        _int("hierarchy_leaf", (40, 200), log=True, default=d.hierarchy_leaf),
+        _float("start_finish", (0.0, 0.5), default=d.start_finish),
     ]
 
 
@@ -202,7 +205,16 @@ def to_search_config(config: Mapping[str, Any]) -> SearchConfig:
     return SearchConfig(**{k: float(v) if k in _FLOATS else v for k, v in c.items()})
 
 
-_FLOATS = ("parent_temperature", "site_floor", "neighbour_pair", "boost", "policy_prior", "finish_share")
+_FLOATS = (
+    "parent_temperature",
+    "site_floor",
+    "neighbour_pair",
+    "boost",
+    "policy_prior",
+    "finish_share",
+    "hierarchy_share",
+    "start_finish",
+)
 
 
 def state_radius(relative: float, conv_radius1: int, conv_radius2: int) -> int:

@@ -232,6 +232,17 @@ class SearchConfig:
     lazy_defects: bool = True
     """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""
+    hierarchy: int = 150
+    """Targets at least this long that the designer's start does not fold into start from their parts'
+    designs (:mod:`~rnadesign.hierarchy`; 0: never). Not under constraints."""
+    hierarchy_leaf: int = 100
+    """Parts of at most this many sites are designed alone; longer ones are split and their halves' designs
+    joined."""
+    start_finish: float = 0.1
+    """For a target that gets a hierarchical start: most of the time limit the designer's start's own finish
+    takes before it (most long targets that start solves are solved within a second)."""
+    hierarchy_share: float = 0.5
+    """Most of the time limit the parts' designs take in all (each part in proportion to its length)."""
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -248,6 +259,11 @@ class SearchConfig:
             raise ConfigError(f"restart must be 'fresh' or 'best', got {self.restart!r}")
         _check_range("boost", self.boost, 1, 100)
         _check_range("finish_share", self.finish_share, 0, 0.95)
+        if self.hierarchy != 0:
+            _check_range("hierarchy", self.hierarchy, 20, 10**6)
+        _check_range("hierarchy_leaf", self.hierarchy_leaf, 10, 10**6)
+        _check_range("hierarchy_share", self.hierarchy_share, 0, 0.9)
+        _check_range("start_finish", self.start_finish, 0, 0.95)
         if self.finish not in FINISHES:
             raise ConfigError(f"finish must be one of {', '.join(FINISHES)}, got {self.finish!r}")
 

@@ -26,6 +26,10 @@ probabilities into the mutation priors; ``search`` starts from the designer's se
 in loops, G-A hairpin mismatches) alone, the ablation without the policy. Both fold within the run's
 deadline and count every fold (an ensemble view counts as three folds, two without pair probabilities).
 
+A long target that the designer's start leaves unsolved gets a second start, composed of its parts'
+designs (:mod:`~rnadesign.hierarchy`): the parts are designed alone by this search, joined two at a time
+and designed again, and the search finishes the whole from there (:func:`seed_start`).
+
 Under constraints (``run.constraints``) the start draws only allowed bases and pairs, a mutation only
 sites that have another allowed choice and only allowed choices there, and every start and child is
 repaired (GC content into the window, forbidden motifs out, pairs kept inside the mask); a child that
@@ -43,6 +47,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import hierarchy
 from .clock import Deadline, follow
 from .config import AgentConfig, SearchConfig
 from .folding import EnsembleView, ensemble_view, positional_defect
@@ -54,7 +59,7 @@ from .structure import Structure
 if TYPE_CHECKING:
     from .constraints import BoundConstraints
 
-__all__ = ["EnsembleSearch", "designer_start", "run_hybrid", "run_search"]
+__all__ = ["EnsembleSearch", "designer_start", "seed_start", "run_hybrid", "run_search"]
 
 #: Stems GC-rich, as designers make them (NEMO weighs GC/CG 16, AU/UA 9, GU/UG 2).
 PAIR_WEIGHTS = np.array([16, 16, 9, 9, 2, 2], dtype=float)
@@ -195,6 +200,8 @@ class EnsembleSearch:
         self.view_s = self.view_folds * run.clock.fold_s
         self.defect_s = DEFECT_FOLDS * run.clock.fold_s
         self.finish_best = math.inf  # the closest design walked from so far
+        self.finish_cap: float | None = None
+        """Seconds the next finishes may take at most, besides the share (None: the share alone)."""
         self.finish_time = 0.0
         self.pending: list[str] = []  # walked designs better than where they started, to evaluate next
         self.steps = 0
@@ -260,6 +267,8 @@ class EnsembleSearch:
             return
         now = time.perf_counter()
         budget = share * run.settings.time_limit - self.finish_time
+        if self.finish_cap is not None:
+            budget = min(budget, self.finish_cap)
         if self.finish_time > share * (now - run.start) or budget <= 0 or not run.clock.fits_fold():
             return
         self.finish_best = distance
@@ -409,10 +418,30 @@ class EnsembleSearch:
                 return
 
 
+def seed_start(search: EnsembleSearch, run: DesignRun, config: SearchConfig) -> None:
+    """Seed the search with the designer's start, finished. For a long target (``config.hierarchy``; not
+    under constraints) that start's finish gets at most ``config.start_finish`` of the time limit, and if
+    the target is still unsolved a start composed of its parts' designs follows
+    (:func:`~rnadesign.hierarchy.hierarchical_start`), finished in its turn whatever its distance."""
+    start = designer_start(run.target, run.rng, config.boost > 1, run.constraints)
+    long = run.constraints is None and hierarchy.applies(run.target, config)
+    if long:
+        search.finish_cap = config.start_finish * run.settings.time_limit
+    search.seed([start])
+    search.finish_cap = None
+    if not long or not search.population or run.should_stop():
+        return
+    composed = hierarchy.hierarchical_start(run, config, start)
+    if run.should_stop():
+        return
+    search.finish_best = math.inf  # a new lineage: finish it even if the start's finish got closer
+    search.seed([composed])
+
+
 def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyFile | None = None) -> None:
     """``search`` mode: the ensemble-aware search from a designer's start, no policy (an ablation)."""
     search = EnsembleSearch(run, run.settings.search)
-    search.seed([designer_start(run.target, run.rng, run.settings.search.boost > 1, run.constraints)])
+    seed_start(search, run, run.settings.search)
     search.run_until_done()
 
 
@@ -423,7 +452,7 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     # The designer's start first, as in ``search``: on long targets its finish alone often solves them, and
     # the policy's part (its priors at every site, then its designs: an MFE fold each, then an evaluation)
     # would take up to seconds before it.
-    search.seed([designer_start(run.target, run.rng, config.boost > 1, run.constraints)])
+    seed_start(search, run, config)
     if not search.population or run.should_stop():
         return
     from .sampling import policy_episodes

@@ -1,0 +1,79 @@
+"""Hierarchical starts: the parts are structures of their own, each is designed to fold alone, and the
+composed start keeps every pair and keeps to its share of the time. Whether it helps is measured by the
+benchmark (README), not here."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from rnadesign.config import SearchConfig
+from rnadesign.design import DesignSettings
+from rnadesign.errors import ConfigError
+from rnadesign.folding import fold
+from rnadesign.hierarchy import applies, hierarchical_start, parts
+from rnadesign.hybrid import PAIRS, designer_start
+from rnadesign.state import DesignRun
+from rnadesign.structure import parse_structure
+
+DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data")
+
+
+def _eterna(i):
+    with open(os.path.join(DATA, "eterna100_v2", "eterna100_v2.txt")) as f:
+        return parse_structure(f.read().split("\n")[i - 1].strip(), warn=False)
+
+
+@pytest.mark.parametrize("puzzle", [73, 76, 90, 96])
+def test_parts_are_structures_of_their_own_no_longer_than_a_leaf(puzzle):
+    target = _eterna(puzzle)
+    found = parts(target, 100)
+    assert len(found) > 1 and applies(target, SearchConfig())
+    assert found == sorted(found)
+    for (_, hi), (next_lo, _) in zip(found, found[1:]):
+        assert hi <= next_lo  # disjoint
+    for lo, hi in found:
+        assert 0 < hi - lo <= 100 and "(" in target.dot_bracket[lo:hi]
+        for site in range(lo, hi):  # no pair leaves its part: the slice is a structure of its own
+            assert target.pairs[site] == -1 or lo <= target.pairs[site] < hi
+        parse_structure(target.dot_bracket[lo:hi], warn=False)
+
+
+def test_short_targets_and_single_parts_are_designed_whole():
+    assert not applies(parse_structure("((((....))))" * 20), SearchConfig(hierarchy=0))
+    assert not applies(parse_structure("((((....))))" * 10), SearchConfig())  # 120 nt, under 150
+    one = parse_structure("(((((" + "((((....))))...." * 10 + ")))))")  # a helix around one leaf of 160
+    assert not applies(one, SearchConfig(hierarchy_leaf=200))
+    with pytest.raises(ConfigError, match="hierarchy_share"):
+        SearchConfig(hierarchy_share=1.5)
+
+
+def test_a_hierarchical_start_keeps_pairs_counts_folds_and_keeps_to_its_share():
+    target = _eterna(76)  # 393 nt, five copies of one 66 nt module
+    config = SearchConfig(hierarchy_share=0.3)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=10, seed=1), seed=1)
+    start = designer_start(target, run.rng)
+    began = time.perf_counter()
+    composed = hierarchical_start(run, config, start)
+    assert time.perf_counter() - began < 0.3 * 10 + 0.5
+    assert len(composed) == len(target) and run.folds > 0
+    for i, j in enumerate(target.pairs):
+        if i < j:
+            assert composed[i] + composed[j] in PAIRS
+
+
+#: Eterna100-V2 #76's module (65 nt): the designer's start misfolds it, the search solves it within a second.
+MODULE = "((((..(((....)))(((.((....))(((...)))((....)).)))(((....)))..))))"
+
+
+def test_each_part_is_designed_to_fold_alone_and_the_root_is_left_to_the_search():
+    target = parse_structure(MODULE + "..." + MODULE)  # two parts, the root their concatenation
+    config = SearchConfig(hierarchy=100)
+    assert parts(target, config.hierarchy_leaf) == [(0, 68), (68, 133)]  # cut where the second helix starts
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=30, seed=1), seed=1)
+    start = designer_start(target, np.random.default_rng(1))
+    assert fold(start[:65])[0] != MODULE  # the parts need a design of their own
+    composed = hierarchical_start(run, config, start)
+    assert fold(composed[:68])[0] == MODULE + "..." and fold(composed[68:])[0] == MODULE
+    assert not run.solutions  # the parts' runs report nothing as the target's
