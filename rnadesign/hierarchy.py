@@ -69,19 +69,20 @@ def plan(target: Structure, leaf: int) -> list[tuple[str, int, int]]:
     steps: list[tuple[str, int, int]] = []
 
     def visit(lo: int, hi: int, root: bool = False) -> None:
-        if "(" not in target.dot_bracket[lo:hi]:
-            return
-        if hi - lo <= leaf:
-            steps.append(("part", lo, hi))
-            return
-        pairs = [p - lo if p >= 0 else -1 for p in target.pairs[lo:hi]]
-        elements = _elements(pairs)
-        if len(elements) == 1:  # a helix (with unpaired flanks): its inside is the segment
-            i, j = elements[0]
+        while True:  # strip helices in a loop: a long ladder of lone pairs would nest too deep for recursion
+            if "(" not in target.dot_bracket[lo:hi]:
+                return
+            if hi - lo <= leaf:
+                steps.append(("part", lo, hi))
+                return
+            pairs = [p - lo if p >= 0 else -1 for p in target.pairs[lo:hi]]
+            elements = _elements(pairs)
+            if len(elements) > 1:
+                break
+            i, j = elements[0]  # a helix (with unpaired flanks): its inside is the segment
             while pairs[i + 1] == j - 1:
                 i, j = i + 1, j - 1
-            visit(lo + i + 1, lo + j)
-            return
+            lo, hi, root = lo + i + 1, lo + j, False
         cut = lo + _cut(elements, hi - lo)
         visit(lo, cut)
         visit(cut, hi)

@@ -77,3 +77,10 @@ def test_each_part_is_designed_to_fold_alone_and_the_root_is_left_to_the_search(
     composed = hierarchical_start(run, config, start)
     assert fold(composed[:68])[0] == MODULE + "..." and fold(composed[68:])[0] == MODULE
     assert not run.solutions  # the parts' runs report nothing as the target's
+
+
+def test_a_ladder_of_lone_pairs_deeper_than_python_recurses_is_still_cut():
+    """4,803 nt of lone pairs across one-base bulges: 1,200 helices nested in each other (a RecursionError
+    when each helix was a level of recursion)."""
+    target = parse_structure("(." * 1200 + "..." + ".)" * 1200, warn=False)
+    assert parts(target, 100) == [(2353, 2450)]  # the innermost 97 sites are the part; the rest are helices
