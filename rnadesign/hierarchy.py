@@ -5,8 +5,8 @@ dot-bracket that is itself a structure (a run of sibling helices with the unpair
 or the inside of a helix). A part of at most ``leaf`` sites is designed alone by the ensemble search (a
 fold at 100 nt costs about a twentieth of one at 400); a longer one is split between two of its sibling
 helices near its middle, both halves are designed, and the search starts from their concatenation to
-make the pair fold together (most halves that fold alone need only the sites where they meet changed);
-a helix that encloses the whole part is stripped, its inside designed, and its pairs take the designer's
+make the pair fold together (designs of one module that fold alone often pair with each other); a
+helix that encloses the whole part is stripped, its inside designed, and its pairs take the designer's
 GC/CG. The target's own start is the concatenation at the root: the run's search finishes it, as it
 finishes the designer's start. NUPACK's design decomposes in the same spirit (and keeps the parts'
 designs as constraints; here they are only a start).
@@ -123,10 +123,12 @@ def hierarchical_start(run: DesignRun, config: SearchConfig, start: str) -> str:
     )
 
     def design(lo: int, hi: int, first: str | None) -> str:
-        """The search's best design of the part [lo, hi), from ``first`` (None: a designer's start)."""
+        """The search's best design of the part [lo, hi), from ``first`` (None: a designer's start); with no
+        time or no design, ``first`` or the start's sites."""
+        fallback = first if first is not None else start[lo:hi]
         seconds = min(share * (hi - lo) / len(target), end - time.perf_counter())
         if seconds <= 0:
-            return first if first is not None else start[lo:hi]
+            return fallback
         part = parse_structure(target.dot_bracket[lo:hi], warn=False)  # the target itself was checked
         sub = DesignRun(
             part,
@@ -138,7 +140,7 @@ def hierarchical_start(run: DesignRun, config: SearchConfig, start: str) -> str:
         search.seed([first if first is not None else designer_start(part, sub.rng, config.boost > 1)])
         search.run_until_done()
         run.folds += sub.folds
-        return sub.best_sequence or (first if first is not None else start[lo:hi])
+        return sub.best_sequence or fallback
 
     letters = list(start)
     steps = plan(target, config.hierarchy_leaf)

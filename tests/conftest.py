@@ -19,6 +19,18 @@ def taneda():
     return load
 
 
+@pytest.fixture
+def eterna():
+    """Eterna100-V2 puzzles by number, parsed (without designability warnings), as shipped in data/."""
+    from rnadesign.structure import parse_structure
+
+    def load(i: int):
+        with open(os.path.join(DATA, "eterna100_v2", "eterna100_v2.txt")) as f:
+            return parse_structure(f.read().split("\n")[i - 1].strip(), warn=False)
+
+    return load
+
+
 #: Small targets for short meta-training runs: their training set and validation set alike.
 META_TARGETS = ("((((....))))", "(((....)))..((((....))))", "((((((....))))))", "...(((((....)))))...", "((((...))))")
 

@@ -2,7 +2,6 @@
 composed start keeps every pair and keeps to its share of the time. Whether it helps is measured by the
 benchmark (README), not here."""
 
-import os
 import time
 
 import numpy as np
@@ -17,17 +16,10 @@ from rnadesign.hybrid import PAIRS, designer_start
 from rnadesign.state import DesignRun
 from rnadesign.structure import parse_structure
 
-DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data")
-
-
-def _eterna(i):
-    with open(os.path.join(DATA, "eterna100_v2", "eterna100_v2.txt")) as f:
-        return parse_structure(f.read().split("\n")[i - 1].strip(), warn=False)
-
 
 @pytest.mark.parametrize("puzzle", [73, 76, 90, 96])
-def test_parts_are_structures_of_their_own_no_longer_than_a_leaf(puzzle):
-    target = _eterna(puzzle)
+def test_parts_are_structures_of_their_own_no_longer_than_a_leaf(puzzle, eterna):
+    target = eterna(puzzle)
     found = parts(target, 100)
     assert len(found) > 1 and applies(target, SearchConfig())
     assert found == sorted(found)
@@ -49,8 +41,8 @@ def test_short_targets_and_single_parts_are_designed_whole():
         SearchConfig(hierarchy_share=1.5)
 
 
-def test_a_hierarchical_start_keeps_pairs_counts_folds_and_keeps_to_its_share():
-    target = _eterna(76)  # 393 nt, five copies of one 66 nt module
+def test_a_hierarchical_start_keeps_pairs_counts_folds_and_keeps_to_its_share(eterna):
+    target = eterna(76)  # 393 nt, five copies of one 65 nt module
     config = SearchConfig(hierarchy_share=0.3)
     run = DesignRun(target, DesignSettings(mode="search", time_limit=10, seed=1), seed=1)
     start = designer_start(target, run.rng)

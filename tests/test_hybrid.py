@@ -129,11 +129,6 @@ def test_walks_keep_to_their_share_of_the_time_limit():
 # -- the finish: negative design against the decoys ------------------------------------------------
 
 
-def _eterna(i):
-    with open(os.path.join(DATA, "eterna100_v2", "eterna100_v2.txt")) as f:
-        return parse_structure(f.read().split("\n")[i - 1].strip(), warn=False)
-
-
 def _designer_far_from(target, seed):
     sequence = designer_start(target, np.random.default_rng(seed))
     distance = hamming(fold(sequence)[0], target.dot_bracket)
@@ -152,8 +147,8 @@ def test_energies_are_evaluations_of_the_structures_and_agree_with_the_fold():
 
 
 @pytest.mark.parametrize("finisher", [decoy_repair, adaptive_walk])
-def test_finishers_keep_pairs_count_folds_and_report_what_their_design_folds_into(finisher):
-    target = _eterna(81)
+def test_finishers_keep_pairs_count_folds_and_report_what_their_design_folds_into(finisher, eterna):
+    target = eterna(81)
     sequence, distance = _designer_far_from(target, 1)
     clock = Deadline(time.perf_counter() + 20, 0.03)
     result = finisher(sequence, target, np.random.default_rng(0), max_folds=30, deadline=clock)
@@ -164,10 +159,10 @@ def test_finishers_keep_pairs_count_folds_and_report_what_their_design_folds_int
     assert all(result.sequence[i] + result.sequence[j] in PAIRS for i, j in enumerate(target.pairs) if i < j)
 
 
-def test_the_repair_solves_what_the_mfe_walk_with_the_same_folds_does_not():
+def test_the_repair_solves_what_the_mfe_walk_with_the_same_folds_does_not(eterna):
     """Eterna100-V2 #74 (380 nt) from a designer's start 14 sites off; measured: the walk ends 6 off
     after its 40 folds, the repair (2,000 candidates a pool) solves it in 18."""
-    target = _eterna(74)
+    target = eterna(74)
     sequence, _ = _designer_far_from(target, 1)
     walked = adaptive_walk(sequence, target, np.random.default_rng(0), max_folds=40)
     # A fixed pool: sized by the measured fold time, the candidates drawn would depend on the machine's load.
@@ -177,10 +172,10 @@ def test_the_repair_solves_what_the_mfe_walk_with_the_same_folds_does_not():
     assert fold(repaired.sequence)[0] == target.dot_bracket
 
 
-def test_the_repair_returns_within_a_second_of_its_deadline():
+def test_the_repair_returns_within_a_second_of_its_deadline(eterna):
     """Eterna100-V2 #96 (378 nt) from a designer's start 77 sites off: a region of some 150 pairs and
     sites, whose changes must be sampled, not counted one by one (that took 4 s of a 0.5 s limit)."""
-    target = _eterna(96)
+    target = eterna(96)
     for limit in (0.5, 2.0):
         rng = np.random.default_rng(0)
         sequence = designer_start(target, rng)
