@@ -334,8 +334,8 @@ def build_compare_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--pool",
         action="store_true",
-        help="with --stats: the series of one method (under the same constraints) are runs of one designer, "
-        "e.g. runs on different days",
+        help="with --stats: the series of one method that differ only in their seed are runs of one designer, "
+        "e.g. runs on different days (series with another --search-config, policy or constraints stay apart)",
     )
     parser.add_argument(
         "--at",

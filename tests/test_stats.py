@@ -75,8 +75,10 @@ def test_degenerate_outcomes_are_a_message_not_a_traceback():
     assert "one target only" in one_target.problem
 
 
-def _benchmark(folder, method, outcomes, series="s1", constraints=None):
+def _benchmark(folder, method, outcomes, series="s1", constraints=None, settings=None):
     folder.mkdir(parents=True)
+    if settings is not None:  # what the runner records of the series in series.json
+        (folder / "series.json").write_text(json.dumps({series: {"method": method, **settings}}))
     with open(folder / "results.jsonl", "w", encoding="utf-8") as f:
         for (target, run), solved in outcomes.items():
             record = {"dataset": "toy", "target_id": target, "target": "((...))", "run": run, "method": method,
@@ -140,3 +142,30 @@ def test_pooled_runs_of_one_method_and_outcomes_within_a_time(tmp_path, capsys):
     assert main(argv) == 2 and "past a series' time limit (10 s)" in capsys.readouterr().err
     assert main(["benchmark", "compare", "--pool", *map(str, folders)]) == 2
     assert "add --stats" in capsys.readouterr().err
+
+
+def test_pooled_series_that_differ_in_a_setting_are_kept_apart_and_labelled_by_it(tmp_path):
+    """Runs with and without a search setting (recorded in series.json, not in the records) are two
+    designers, pooled or not; runs that differ only in their seed pool into one."""
+    outcomes = {(f"t{i}", 0): i % 3 != 0 for i in range(9)}
+    on = {"seed": 0, "time_limit": 10.0, "search": {"hierarchy": 150, "population": 8}}
+    _benchmark(tmp_path / "on1", "hybrid", outcomes, series="a", settings=on)
+    _benchmark(tmp_path / "on2", "hybrid", outcomes, series="b", settings={**on, "seed": 100})
+    off = {**on, "search": {"hierarchy": 0, "population": 8}}
+    _benchmark(tmp_path / "off1", "hybrid", {key: False for key in outcomes}, series="c", settings=off)
+    folders = [tmp_path / "on1", tmp_path / "on2", tmp_path / "off1"]
+    pooled, _ = benchmark_rows(folders, pool=True)
+    solved = {}
+    for r in pooled:
+        solved[r["method"]] = solved.get(r["method"], 0) + r["y"]
+    assert solved == {"hybrid [search.hierarchy=150]": 12, "hybrid [search.hierarchy=0]": 0}
+    apart, _ = benchmark_rows(folders)  # the two seeds' runs are told apart by series id
+    assert {r["method"] for r in apart} == {"hybrid [a]", "hybrid [b]", "hybrid [c]"}
+    two, _ = benchmark_rows([tmp_path / "on1", tmp_path / "off1"])
+    assert {r["method"] for r in two} == {"hybrid [search.hierarchy=150]", "hybrid [search.hierarchy=0]"}
+    # a folder without series.json (older results): only constraints tell designers apart
+    (tmp_path / "off1" / "series.json").unlink()
+    old, notes = benchmark_rows(folders, pool=True)
+    assert {r["method"] for r in old} == {"hybrid"}
+    assert notes == ["no settings recorded for the series in off1 (no series.json): only method and constraints "
+                     "tell them from the others"]  # fmt: skip

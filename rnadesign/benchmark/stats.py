@@ -27,6 +27,7 @@ Degenerate data (every outcome the same, one method, one observation per group) 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import warnings
 from collections.abc import Sequence
@@ -231,16 +232,74 @@ def _constraints_tag(records: list[dict[str, Any]]) -> str:
     return "unconstrained" if found is None or not found.active else found.describe()
 
 
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested dict as ``{"search.hierarchy": 150, ...}``."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for name, item in value.items():
+        out.update(_flat(item, f"{prefix}.{name}" if prefix else name))
+    return out
+
+
+# What tells one designer from another: every setting of a series but these (runs of one designer on
+# several days differ in seed; a differing time limit is a note of its own).
+_NOT_THE_DESIGNER = ("method", "seed", "time_limit", "constraints")
+
+
+def _designers(series: dict[tuple[str, str, str], list[dict[str, Any]]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Each series' settings as one flat dict: its constraints (as a tag) and, where the folder's
+    ``series.json`` records it, every setting of the series bar :data:`_NOT_THE_DESIGNER`."""
+    from .runner import SERIES
+
+    recorded: dict[str, dict[str, Any]] = {}
+    designers = {}
+    for key, records in series.items():
+        folder, _, sid = key
+        if folder not in recorded:
+            path = Path(folder) / SERIES
+            try:
+                known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                known = {}
+            recorded[folder] = known if isinstance(known, dict) else {}
+        settings = recorded[folder].get(sid)
+        flat = {"constraints": _constraints_tag(records)}
+        if isinstance(settings, dict):
+            flat.update(_flat({k: v for k, v in settings.items() if k not in _NOT_THE_DESIGNER}))
+        else:
+            flat["unrecorded"] = True
+        designers[key] = flat
+    return designers
+
+
+def _show(name: str, value: Any) -> str:
+    if name == "constraints":
+        return str(value)
+    text = value if isinstance(value, str) else json.dumps(value)
+    return f"{name}={text[:12] if name.endswith('sha256') else text}"
+
+
+def _differences(flats: list[dict[str, Any]]) -> list[str]:
+    """For each flat dict, its settings that not all of ``flats`` share (only names all of them record)."""
+    names = set.intersection(*(set(f) for f in flats)) - {"unrecorded"}
+    differ = sorted(n for n in names if len({json.dumps(f[n], sort_keys=True) for f in flats}) > 1)
+    return [", ".join(_show(n, f[n]) for n in differ) for f in flats]
+
+
 def benchmark_rows(
     folders: Sequence[str | Path], *, pool: bool = False, at: float | None = None
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per attempt of every series in the benchmark result ``folders``, on the targets all of them ran.
 
-    A series is labelled by its method; two series of one method are told apart by their design
-    constraints, else (unless ``pool``) by series id, and by folder if that is not enough. With ``pool``
-    the series of one method under the same constraints are runs of one designer (e.g. one run a day on
-    several days). Returns the rows (``method``, ``target``, ``run``, ``y`` = solved as 0/1, within ``at``
-    seconds of the attempt's start if given, else within its limit; ``time_s``) and notes on what was left out.
+    A series is labelled by its method; two series of one method are told apart by the settings in
+    which they differ (their design constraints, and what each folder's ``series.json`` records: e.g.
+    ``hybrid [search.hierarchy=0]``), else (unless ``pool``) by series id, and by folder if that is
+    not enough. With ``pool`` the series of one method that differ in nothing but their seed are runs
+    of one designer (e.g. one run a day on several days); without a ``series.json`` only the
+    constraints tell designers apart. Returns the rows (``method``, ``target``, ``run``, ``y`` =
+    solved as 0/1, within ``at`` seconds of the attempt's start if given, else within its limit;
+    ``time_s``) and notes on what was left out.
 
     Raises:
         RnaDesignError: a folder without results, results of more than one dataset, or ``at`` past the
@@ -259,21 +318,30 @@ def benchmark_rows(
     if len(datasets) > 1:
         raise RnaDesignError(f"results of several datasets ({', '.join(datasets)}): compare one dataset at a time")
     labels = {}
-    constrained = {key: _constraints_tag(records) for key, records in series.items()}
-    for key in series:
-        folder, method, sid = key
+    designers = _designers(series)
+    for method in sorted({k[1] for k in series}):
         same_method = [k for k in series if k[1] == method]
-        tags = {constrained[k] for k in same_method}
-        if len(same_method) == 1 or (pool and len(tags) == 1):
-            labels[key] = method
-        elif pool or len(tags) == len(same_method):  # e.g. with and without a GC window
-            labels[key] = f"{method} [{constrained[key]}]"
-        elif len({k[2] for k in same_method}) == len(same_method):
-            labels[key] = f"{method} [{sid}]"
-        else:
-            labels[key] = f"{method} [{sid}, {Path(folder).name}]"
+        described = dict(zip(same_method, _differences([designers[k] for k in same_method]), strict=True))
+        kinds = set(described.values())
+        for key in same_method:
+            folder, _, sid = key
+            if len(same_method) == 1 or (pool and len(kinds) == 1):
+                labels[key] = method
+            elif pool or len(kinds) == len(same_method):  # e.g. with and without a GC window
+                labels[key] = f"{method} [{described[key]}]"
+            elif len({k[2] for k in same_method}) == len(same_method):
+                labels[key] = f"{method} [{sid}]"
+            else:
+                labels[key] = f"{method} [{sid}, {Path(folder).name}]"
     common = set.intersection(*({r["target_id"] for r in records} for records in series.values()))
     notes = []
+    shared = [k for k in series if sum(other[1] == k[1] for other in series) > 1]  # methods run more than once
+    unrecorded = sorted({Path(k[0]).name for k in shared if "unrecorded" in designers[k]})
+    if unrecorded:
+        notes.append(
+            f"no settings recorded for the series in {', '.join(unrecorded)} (no series.json): "
+            "only method and constraints tell them from the others"
+        )
     every = set().union(*({r["target_id"] for r in records} for records in series.values()))
     if every - common:
         notes.append(f"{len(every - common)} target(s) not run by every method are left out")
