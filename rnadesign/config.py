@@ -209,6 +209,11 @@ class SearchConfig:
     """Sites are drawn in proportion to their positional defect plus this (so no site is ever ruled out)."""
     neighbour_pair: float = 0.3
     """Chance that mutating a pair also re-draws a stacked neighbour pair (helix ends move together)."""
+    bonus_hairpins: float = 0.0
+    """Chance that a child takes, in place of a point mutation, one of the energy model's bonus hairpin
+    loops (:func:`~rnadesign.folding.bonus_hairpins`: closing pair and loop, e.g. the tetraloop C UACG G)
+    at one of the target's hairpins of that loop length, drawn by its positional defect. 0, the default,
+    turns it off (0.1 measured no better on the benchmarks, docs/design.md)."""
     policy_designs: int = 32
     """Designs sampled from the policy to seed the population beside the designer's start (``hybrid``;
     reseeds take half as many)."""
@@ -252,6 +257,7 @@ class SearchConfig:
         _check_range("parent_temperature", self.parent_temperature, 1e-4, 10)
         _check_range("site_floor", self.site_floor, 0, 1)
         _check_range("neighbour_pair", self.neighbour_pair, 0, 1)
+        _check_range("bonus_hairpins", self.bonus_hairpins, 0, 1)
         _check_range("policy_designs", self.policy_designs, 1, 10000)
         _check_range("policy_prior", self.policy_prior, 0, 1)
         _check_range("patience", self.patience, 1, 10**6)

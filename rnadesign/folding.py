@@ -26,6 +26,7 @@ __all__ = [
     "EnsembleView",
     "FoldingModel",
     "InvalidSequenceError",
+    "bonus_hairpins",
     "check_design",
     "design_metrics",
     "energies",
@@ -210,6 +211,25 @@ def _model_details(model: FoldingModel, unique_ml: bool = False, bpp: bool = Tru
 def _compound(sequence: str, model: FoldingModel, unique_ml: bool = False, bpp: bool = True) -> RNA.fold_compound:
     _use_parameters(model)
     return RNA.fold_compound(sequence, _model_details(model, unique_ml, bpp))
+
+
+@functools.lru_cache(maxsize=8)
+def bonus_hairpins(model: FoldingModel = DEFAULT_MODEL) -> dict[int, tuple[str, ...]]:
+    """The hairpin loops the model's parameters tabulate as more stable than the generic loop of the
+    same sequence (Turner 2004: 15 tetraloops such as C UACG G, 4 hexaloops; its two triloops are
+    penalties and left out), as closing pair and loop (``"CUACGG"``), by loop length. The bonus is
+    measured, not read: each tabulated loop's energy with the table against the energy without it."""
+    plain = RNA.md()
+    plain.dangles, plain.temperature, plain.special_hp = model.dangles, model.temperature, 0
+    tables = _compound("GC", model).params
+    found: dict[int, list[str]] = {}
+    for motifs in (tables.Triloops, tables.Tetraloops, tables.Hexaloops):
+        for motif in motifs.split():
+            hairpin = "(" + "." * (len(motif) - 2) + ")"
+            tabled = _compound(motif, model).eval_structure(hairpin)
+            if tabled < RNA.fold_compound(motif, plain).eval_structure(hairpin) - 1e-6:
+                found.setdefault(len(motif) - 2, []).append(motif)
+    return {size: tuple(motifs) for size, motifs in found.items()}
 
 
 def validate_sequence(sequence: str) -> str:

@@ -6,10 +6,12 @@ search keeps the ``population`` best designs by the objective (normalised ensemb
 -ln P(target) per site), draws a parent by a softmax over the objective, draws a site in proportion
 to its positional defect, and mutates it: an unpaired site to another base, a paired site together
 with its partner to another pair (GC, CG, AU, UA, GU, UG; never a non-pair), sometimes with a stacked
-neighbour pair. A child better than the population's worst joins it. When the best objective has not
-improved for ``patience`` steps, the search starts afresh (``restart``: from new designs, in ``hybrid``
-the policy's; or around its best design). The ideas come from SAMFEO (objective, population, positional-defect
-sites, structured mutation) and NEMO (designer priors); the code is ours.
+neighbour pair; or (``bonus_hairpins``) a hairpin drawn by its positional defect takes another of the
+loops the energy model tabulates with a bonus for its length (a closing pair and loop at once, such as
+the tetraloop C UACG G). A child better than the population's worst joins it. When the best objective
+has not improved for ``patience`` steps, the search starts afresh (``restart``: from new designs, in
+``hybrid`` the policy's; or around its best design). The ideas come from SAMFEO (objective, population,
+positional-defect sites, structured mutation) and NEMO (designer priors); the code is ours.
 
 A design at least as close to the target as any before it is also finished (``finish_share``, ``finish``):
 by default by negative design against the decoys (:func:`~rnadesign.search.decoy_repair`: changes of up to
@@ -50,7 +52,7 @@ import numpy as np
 from . import hierarchy
 from .clock import Deadline, follow
 from .config import AgentConfig, SearchConfig
-from .folding import EnsembleView, ensemble_view, positional_defect
+from .folding import EnsembleView, bonus_hairpins, ensemble_view, positional_defect
 from .policy_file import PolicyFile
 from .search import PAIRS, adaptive_walk, decoy_repair
 from .state import DesignRun
@@ -209,9 +211,29 @@ class EnsembleSearch:
         self.last_improvement = 0
         # Every paired site's pair, as (i, j) with i < j: a mutation there changes both.
         self.pair_of = {i: (min(i, j), max(i, j)) for i, j in enumerate(self.target.pairs) if j >= 0}
+        self.hairpins = self._bonus_hairpins() if config.bonus_hairpins > 0 else []
         unpaired = unpaired_priors(self.target, config.boost)
         self.priors = unpaired / unpaired.sum(axis=1, keepdims=True)
         self.pair_priors = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
+
+    def _bonus_hairpins(self) -> list[tuple[int, int, tuple[str, ...]]]:
+        """The target's hairpins ``(i, j, loops)`` for which the energy model tabulates bonus loops of
+        their length, with the loops the constraints allow there."""
+        tabled = bonus_hairpins(self.run.settings.folding)
+        pairs, found = self.target.pairs, []
+        for i, j in enumerate(pairs):
+            if i < j and j - i - 1 in tabled and all(pairs[k] == -1 for k in range(i + 1, j)):
+                loops = tabled[j - i - 1]
+                if self.constraints is not None:
+                    options = self.constraints.pair_options[(i, j)]
+                    loops = tuple(
+                        m
+                        for m in loops
+                        if m[0] + m[-1] in options and all(b in self.allowed[i + k] for k, b in enumerate(m))
+                    )
+                if loops:
+                    found.append((i, j, loops))
+        return found
 
     def mix_priors(self, priors: tuple[np.ndarray, np.ndarray]) -> None:
         """Mix the policy's action probabilities (:func:`policy_priors`) into the designer's mutation
@@ -328,10 +350,22 @@ class EnsembleSearch:
         """A child of ``parent``; None when the constraints refuse every repair of it (or nothing may change)."""
         letters = list(parent.sequence)
         weights = np.array(parent.view.defect) + self.config.site_floor
+        if self.hairpins and self.rng.random() < self.config.bonus_hairpins:
+            self._bonus_hairpin(letters, weights)
+        elif not self._point_mutation(letters, weights):
+            return None
+        if self.constraints is None:
+            return "".join(letters)
+        child = self.constraints.repair("".join(letters), self.rng)
+        return child if self.constraints.satisfied(child) else None
+
+    def _point_mutation(self, letters: list[str], weights: np.ndarray) -> bool:
+        """Change one site drawn by ``weights`` (a paired one with its partner, and sometimes a stacked
+        neighbour pair); False when the constraints leave nothing to change."""
         if self.constraints is not None:
-            weights *= self.mutable
+            weights = weights * self.mutable
             if not weights.sum() > 0:
-                return None
+                return False
         site = int(self.rng.choice(len(letters), p=weights / weights.sum()))
         if site in self.pair_of:
             self._mutate_pair(letters, self.pair_of[site])
@@ -345,10 +379,14 @@ class EnsembleSearch:
             choices = [k for k, b in enumerate(UNPAIRED) if b != letters[site] and b in self.allowed[site]]
             w = self.priors[site, choices]
             letters[site] = UNPAIRED[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
-        if self.constraints is None:
-            return "".join(letters)
-        child = self.constraints.repair("".join(letters), self.rng)
-        return child if self.constraints.satisfied(child) else None
+        return True
+
+    def _bonus_hairpin(self, letters: list[str], weights: np.ndarray) -> None:
+        """Give one hairpin, drawn by its summed positional defect, another of its bonus loops."""
+        spans = np.array([weights[i : j + 1].sum() for i, j, _ in self.hairpins])
+        i, j, loops = self.hairpins[int(self.rng.choice(len(spans), p=spans / spans.sum()))]
+        others = [m for m in loops if m != "".join(letters[i : j + 1])] or list(loops)
+        letters[i : j + 1] = others[int(self.rng.integers(len(others)))]
 
     def _mutate_pair(self, letters: list[str], pair: tuple[int, int]) -> None:
         i, j = pair

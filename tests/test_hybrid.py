@@ -5,11 +5,21 @@ import time
 
 import numpy as np
 import pytest
+import RNA
 
 from rnadesign.clock import Deadline
 from rnadesign.config import SearchConfig
+from rnadesign.constraints import DesignConstraints
 from rnadesign.design import DesignSettings, design
-from rnadesign.folding import FoldingModel, energies, ensemble_view, fold, hamming, positional_defect
+from rnadesign.folding import (
+    FoldingModel,
+    bonus_hairpins,
+    energies,
+    ensemble_view,
+    fold,
+    hamming,
+    positional_defect,
+)
 from rnadesign.hybrid import PAIRS, EnsembleSearch, designer_start
 from rnadesign.search import adaptive_walk, decoy_repair
 from rnadesign.state import DesignRun
@@ -41,6 +51,57 @@ def test_mutations_keep_every_target_pair_a_pair():
         for i, j in enumerate(target.pairs):
             if i < j:
                 assert child[i] + child[j] in PAIRS
+
+
+def _hairpin_energy(loop, special):
+    md = RNA.md()
+    md.special_hp = int(special)
+    return RNA.fold_compound(loop, md).eval_structure("(" + "." * (len(loop) - 2) + ")")
+
+
+def test_bonus_hairpins_are_the_tabulated_loops_more_stable_than_their_generic_energy():
+    loops = bonus_hairpins()
+    assert set(loops) == {4, 6} and "CUACGG" in loops[4] and "ACAGUGUU" in loops[6]
+    assert "CAACGG" not in loops[4]  # tabulated, but less stable than the generic loop
+    for size, motifs in loops.items():
+        for loop in motifs:
+            assert len(loop) == size + 2 and loop[0] + loop[-1] in PAIRS
+            assert _hairpin_energy(loop, True) < _hairpin_energy(loop, False)
+    # the table of the model's own parameters: Turner 1999 tabulates other tetraloops, and no hexaloops
+    assert set(bonus_hairpins(FoldingModel(energy_parameters="turner1999"))) == {4}
+
+
+def test_bonus_hairpin_children_change_one_hairpin_to_one_of_its_loops():
+    target = parse_structure(MULTILOOP)  # hairpins of 4 closed by (11, 16), (25, 30), (49, 54)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60), seed=1)
+    search = EnsembleSearch(run, SearchConfig(bonus_hairpins=1.0))
+    assert [(i, j) for i, j, _ in search.hairpins] == [(11, 16), (25, 30), (49, 54)]
+    search.seed([designer_start(target, run.rng)])
+    parent = search.parent()
+    seen = set()
+    for _ in range(200):
+        child = search.mutate(parent)
+        changed = [k for k, (a, b) in enumerate(zip(child, parent.sequence)) if a != b]
+        i, j, loops = next(h for h in search.hairpins if h[0] <= changed[0] <= h[1])
+        assert changed[-1] <= j and child[i : j + 1] in loops
+        seen.add((i, child[i : j + 1]))
+    assert len(seen) > 20  # every hairpin, many loops
+    assert EnsembleSearch(run, SearchConfig(bonus_hairpins=0)).hairpins == []
+
+
+def test_bonus_hairpins_keep_to_the_sequence_constraints():
+    target = parse_structure(MULTILOOP)
+    mask = list("N" * len(MULTILOOP))
+    mask[12:16], mask[26:30] = "UACG", "AAAA"  # one loop of a bonus tetraloop, one of none
+    constraints = DesignConstraints(sequence="".join(mask))
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60, constraints=constraints), seed=1)
+    search = EnsembleSearch(run, SearchConfig(bonus_hairpins=1.0))
+    assert [(i, j, loops) for i, j, loops in search.hairpins if i < 40] == [(11, 16, ("CUACGG",))]
+    search.seed([designer_start(target, run.rng, constraints=run.constraints)])
+    parent = search.parent()
+    for _ in range(50):
+        child = search.mutate(parent)
+        assert child is None or run.constraints.satisfied(child)
 
 
 @pytest.mark.parametrize("mode", ["search", "hybrid"])
