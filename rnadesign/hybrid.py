@@ -77,12 +77,8 @@ DEFECT_FOLDS = 2
 
 def hairpin_mismatches(target: Structure) -> tuple[set[int], set[int]]:
     """Sites of the first mismatch of every hairpin loop of 4 or more: (5' sites, 3' sites)."""
-    first, last = set(), set()
-    for i, j in enumerate(target.pairs):
-        if i < j and j - i - 1 >= 4 and all(target.pairs[k] == -1 for k in range(i + 1, j)):
-            first.add(i + 1)
-            last.add(j - 1)
-    return first, last
+    loops = [(i, j) for i, j in target.hairpins() if j - i - 1 >= 4]
+    return {i + 1 for i, _ in loops}, {j - 1 for _, j in loops}
 
 
 def unpaired_priors(target: Structure, boost: float) -> np.ndarray:
@@ -220,9 +216,9 @@ class EnsembleSearch:
         """The target's hairpins ``(i, j, loops)`` for which the energy model tabulates bonus loops of
         their length, with the loops the constraints allow there."""
         tabled = bonus_hairpins(self.run.settings.folding)
-        pairs, found = self.target.pairs, []
-        for i, j in enumerate(pairs):
-            if i < j and j - i - 1 in tabled and all(pairs[k] == -1 for k in range(i + 1, j)):
+        found = []
+        for i, j in self.target.hairpins():
+            if j - i - 1 in tabled:
                 loops = tabled[j - i - 1]
                 if self.constraints is not None:
                     options = self.constraints.pair_options[(i, j)]

@@ -122,13 +122,14 @@ class Structure:
         """Decisions a designer makes: one per unpaired site and one per pair."""
         return len(self) - self.n_pairs
 
+    def hairpins(self) -> list[tuple[int, int]]:
+        """The pairs ``(i, j)`` (0-based, ``i < j``) that close a hairpin loop, 5' to 3'."""
+        pairs = self.pairs
+        return [(i, j) for i, j in enumerate(pairs) if i < j and all(pairs[k] == -1 for k in range(i + 1, j))]
+
     def short_hairpins(self) -> list[int]:
         """1-based positions of opening brackets that close a hairpin with < 3 unpaired bases."""
-        found = []
-        for i, j in enumerate(self.pairs):
-            if i < j and j - i - 1 < MIN_HAIRPIN and all(self.pairs[k] == -1 for k in range(i + 1, j)):
-                found.append(i + 1)
-        return found
+        return [i + 1 for i, j in self.hairpins() if j - i - 1 < MIN_HAIRPIN]
 
     def long_interior_loops(self) -> list[tuple[int, int, int]]:
         """Interior loops and bulges with more than :data:`MAX_INTERIOR_LOOP` unpaired bases, as
