@@ -60,6 +60,7 @@ from .structure import Structure
 
 if TYPE_CHECKING:
     from .constraints import BoundConstraints
+    from .numpy_policy import NumpyPolicy
 
 __all__ = ["EnsembleSearch", "designer_start", "seed_start", "run_hybrid", "run_search"]
 
@@ -134,14 +135,13 @@ class Candidate:
         return self.view.sequence
 
 
-def policy_priors(target: Structure, agent: AgentConfig, policy: PolicyFile) -> tuple[np.ndarray, np.ndarray] | None:
+def policy_priors(target: Structure, agent: AgentConfig, network: NumpyPolicy) -> tuple[np.ndarray, np.ndarray] | None:
     """The policy's own action probabilities at every site, as mutation priors: per site, weights over
     ACGU (unpaired sites) and over :data:`PAIRS` (a pair's opening site; GU/UG get none, the policy never
     places them). None for a policy that sees the nucleotides placed (its choices depend on the design)."""
     from .env import PAIR_ACTIONS, UNPAIRED_ACTIONS, RnaDesignEnv
-    from .numpy_policy import NumpyPolicy
 
-    if agent.env.include_sequence or not NumpyPolicy.supports(agent):
+    if agent.env.include_sequence:
         return None
     env = RnaDesignEnv([target], agent.env)
     observation, _ = env.reset(seed=0)
@@ -149,7 +149,7 @@ def policy_priors(target: Structure, agent: AgentConfig, policy: PolicyFile) -> 
     for _ in range(target.n_decisions - 1):  # not the last step: that one would fold
         observation, *_ = env.step(0)
         observations.append(observation)
-    probabilities = NumpyPolicy(agent, policy.state_dict).probabilities(np.stack(observations))
+    probabilities = network.probabilities(np.stack(observations))
     unpaired = np.zeros((len(target), len(UNPAIRED)))
     pairs = np.zeros((len(target), len(PAIRS)))
     sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
@@ -489,11 +489,13 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     seed_start(search, run, config)
     if not search.population or run.should_stop():
         return
+    from .numpy_policy import NumpyPolicy
     from .sampling import policy_episodes
 
     # The policy's designs are proposals for the search, which spends the folds of the 4^k local step better.
     agent = dataclasses.replace(agent, env=dataclasses.replace(agent.env, mutation_threshold=0))
-    episodes = policy_episodes(run, agent, policy)
+    network = NumpyPolicy(agent, policy.state_dict)  # one network for the priors and the designs
+    episodes = policy_episodes(run, agent, policy, network)
 
     def sample(n: int) -> list[str]:
         designs: list[tuple[int, str]] = []
@@ -508,7 +510,7 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
         return [sequence for _, sequence in designs[: config.population]]
 
     search.reseed = sample
-    priors = policy_priors(run.target, agent, policy)
+    priors = policy_priors(run.target, agent, network)
     if priors is not None:
         search.mix_priors(priors)
     search.seed(sample(config.policy_designs))

@@ -40,13 +40,17 @@ def run_policy_only(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> N
             return
 
 
-def policy_episodes(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> Iterator[dict[str, Any]]:
+def policy_episodes(
+    run: DesignRun, agent: AgentConfig, policy: PolicyFile, network: NumpyPolicy | None = None
+) -> Iterator[dict[str, Any]]:
     """Finished episodes' ``info`` (design, its distance, folds spent), sampled from the policy in NumPy,
     ``settings.sample_batch`` environments at a time, for as long as the caller takes them.
 
     The environments fold within ``run.clock``; an episode past it comes back with ``folded`` False.
+    ``network``: the policy already built in NumPy (None: build it from ``policy``).
     """
-    network = NumpyPolicy(agent, policy.state_dict)
+    if network is None:
+        network = NumpyPolicy(agent, policy.state_dict)
     rng = np.random.default_rng([run.seed, 1])  # the actions' own stream, apart from the run's search
     envs = [
         RnaDesignEnv([run.target], agent.env, run.settings.folding, deadline=run.clock, constraints=run.constraints)
