@@ -27,7 +27,7 @@ from .folding import DEFAULT_MODEL, FoldingModel, energies
 from .search import PAIRS
 from .structure import Structure
 
-__all__ = ["bulged_lone_pairs", "lone_pair_bound", "undesignable"]
+__all__ = ["bulged_lone_pairs", "gc_sequence", "lone_pair_bound", "undesignable"]
 
 #: Dangle models under which a branch of the exterior loop or a multiloop sees only its two neighbours
 #: (dangles 1 and 3 choose among neighbours and coaxial stacks, which reach further).
@@ -41,7 +41,7 @@ def undesignable(target: Structure, model: FoldingModel = DEFAULT_MODEL, *, loop
     evaluations for each lone pair across a one-base bulge (about 0.1 s at 100 nt), nothing without one."""
     reasons = target.unfoldable_loops() if loops else []
     if model.dangles in _LOCAL_DANGLES:
-        sequence = _gc_sequence(target)
+        sequence = gc_sequence(target)
         for motif in bulged_lone_pairs(target):
             bound, _ = lone_pair_bound(sequence, target, motif, model)
             if bound > 0:
@@ -110,7 +110,7 @@ def lone_pair_bound(
     return best
 
 
-def _gc_sequence(target: Structure) -> str:
+def gc_sequence(target: Structure) -> str:
     """GC pairs, A loops: a sequence on which every target pair is canonical."""
     letters = ["A"] * len(target)
     for i, j in enumerate(target.pairs):

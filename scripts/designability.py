@@ -20,13 +20,13 @@ import time
 import RNA
 
 from rnadesign.benchmark.datasets import load_dataset
-from rnadesign.designability import _gc_sequence, bulged_lone_pairs, lone_pair_bound, undesignable
+from rnadesign.designability import bulged_lone_pairs, gc_sequence, lone_pair_bound, undesignable
 from rnadesign.structure import Structure, parse_structure
 
 
 def enforced_fold_builds(target: Structure) -> bool:
     """Whether ViennaRNA's fold, with every target pair enforced, returns the target (GC pairs, A loops)."""
-    fc = RNA.fold_compound(_gc_sequence(target))
+    fc = RNA.fold_compound(gc_sequence(target))
     fc.hc_add_from_db(target.dot_bracket, RNA.CONSTRAINT_DB_ENFORCE_BP | RNA.CONSTRAINT_DB_DEFAULT)
     structure, _ = fc.mfe()
     return structure == target.dot_bracket
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{dataset.name} #{entry.name} ({len(target)} nt): " + "; ".join(reasons))
         elif args.all:
             for motif in bulged_lone_pairs(target):
-                bound, _ = lone_pair_bound(_gc_sequence(target), target, motif)
+                bound, _ = lone_pair_bound(gc_sequence(target), target, motif)
                 print(
                     f"{dataset.name} #{entry.name}: the lone pair {motif[0] + 1}-{motif[1] + 1} across a one-base "
                     f"bulge can win: E(target) - E(without it) reaches {bound:+.2f} kcal/mol"
