@@ -169,3 +169,24 @@ def test_pooled_series_that_differ_in_a_setting_are_kept_apart_and_labelled_by_i
     assert {r["method"] for r in old} == {"hybrid"}
     assert notes == ["no settings recorded for the series in off1 (no series.json): only method and constraints "
                      "tell them from the others"]  # fmt: skip
+
+
+def test_a_setting_older_series_do_not_record_counts_as_its_default(tmp_path):
+    """A series.json written before a setting existed ran with its default: it pools with a newer series
+    at the default, not with one at another value (and a setting of no known default is "?")."""
+    outcomes = {(f"t{i}", 0): i % 3 != 0 for i in range(9)}
+    old = {"seed": 0, "time_limit": 10.0, "search": {"population": 10}}
+    _benchmark(tmp_path / "old", "hybrid", outcomes, series="a", settings=old)
+    at_default = {**old, "seed": 1, "search": {"population": 10, "bonus_hairpins": 0.0}}
+    _benchmark(tmp_path / "new", "hybrid", outcomes, series="b", settings=at_default)
+    bonus = {**old, "seed": 2, "search": {"population": 10, "bonus_hairpins": 0.1}}
+    _benchmark(tmp_path / "bonus", "hybrid", outcomes, series="c", settings=bonus)
+    pooled, _ = benchmark_rows([tmp_path / "old", tmp_path / "new"], pool=True)
+    assert {r["method"] for r in pooled} == {"hybrid"}
+    apart, _ = benchmark_rows([tmp_path / "old", tmp_path / "new", tmp_path / "bonus"], pool=True)
+    assert {r["method"] for r in apart} == {"hybrid [search.bonus_hairpins=0.0]", "hybrid [search.bonus_hairpins=0.1]"}
+    assert sum(r["method"].endswith("=0.0]") for r in apart) == 18  # old and new pooled
+    unknown = {**old, "seed": 3, "novel_setting": 5}
+    _benchmark(tmp_path / "novel", "hybrid", outcomes, series="d", settings=unknown)
+    both, _ = benchmark_rows([tmp_path / "old", tmp_path / "novel"], pool=True)
+    assert {r["method"] for r in both} == {"hybrid [novel_setting=?]", "hybrid [novel_setting=5]"}

@@ -273,6 +273,20 @@ def _designers(series: dict[tuple[str, str, str], list[dict[str, Any]]]) -> dict
     return designers
 
 
+_UNKNOWN = "?"  # a setting a series.json does not record and whose default is not known here
+
+
+def _defaults() -> dict[str, Any]:
+    """The settings whose defaults the code knows, flat as in :func:`_designers`: what a series.json
+    written before a setting existed ran with (the search's and the folding model's fields)."""
+    import dataclasses
+
+    from ..config import SearchConfig
+    from ..folding import FoldingModel
+
+    return _flat({"search": dataclasses.asdict(SearchConfig()), "folding": FoldingModel().to_dict()})
+
+
 def _show(name: str, value: Any) -> str:
     if name == "constraints":
         return str(value)
@@ -281,10 +295,18 @@ def _show(name: str, value: Any) -> str:
 
 
 def _differences(flats: list[dict[str, Any]]) -> list[str]:
-    """For each flat dict, its settings that not all of ``flats`` share (only names all of them record)."""
-    names = set.intersection(*(set(f) for f in flats)) - {"unrecorded"}
-    differ = sorted(n for n in names if len({json.dumps(f[n], sort_keys=True) for f in flats}) > 1)
-    return [", ".join(_show(n, f[n]) for n in differ) for f in flats]
+    """For each flat dict, its settings that not all of ``flats`` share. A setting that some series.json
+    records and another does not (written before the setting existed) counts as its default there
+    (``?`` where no default is known); when a series has no series.json at all, only the names every
+    one records are compared."""
+    if any("unrecorded" in f for f in flats):
+        names = set.intersection(*(set(f) for f in flats)) - {"unrecorded"}
+    else:
+        names = set().union(*(set(f) for f in flats))
+    defaults = _defaults() if any(names - set(f) for f in flats) else {}
+    full = [{n: f[n] if n in f else defaults.get(n, _UNKNOWN) for n in names} for f in flats]
+    differ = sorted(n for n in names if len({json.dumps(f[n], sort_keys=True) for f in full}) > 1)
+    return [", ".join(_show(n, f[n]) for n in differ) for f in full]
 
 
 def benchmark_rows(
