@@ -184,7 +184,9 @@ def test_walks_keep_to_their_share_of_the_time_limit():
     run = DesignRun(target, DesignSettings(mode="search", time_limit=6), seed=1)
     search = EnsembleSearch(run, SearchConfig(finish_share=0.2))
     search.seed([designer_start(target, run.rng)])
-    assert run.folds > 2 and 0 < search.finish_time < 0.2 * 6 + 0.5
+    # Past its share by at most the fold it started in time (at this machine's pace: the clock's
+    # estimate follows a slow fold at once) and the screening around it.
+    assert run.folds > 2 and 0 < search.finish_time < 0.2 * 6 + 2 * run.clock.fold_s + 0.3
 
 
 # -- the finish: negative design against the decoys ------------------------------------------------
