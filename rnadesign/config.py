@@ -239,7 +239,7 @@ class SearchConfig:
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""
     hierarchy: int = 150
     """Targets at least this long that the designer's start does not fold into start from their parts'
-    designs (:mod:`~rnadesign.hierarchy`; 0: never). Not under constraints."""
+    designs (:mod:`~rnadesign.hierarchy`; 0: never). Under constraints each part obeys its segment of them."""
     hierarchy_leaf: int = 100
     """Parts of at most this many sites are designed alone; longer ones are split and their halves' designs
     joined."""

@@ -214,6 +214,13 @@ class DesignConstraints:
             parts.append("no-gu")
         return " ".join(parts) or "none"
 
+    def segment(self, lo: int, hi: int, length: int) -> DesignConstraints:
+        """These constraints on the sites ``lo`` to ``hi`` (end exclusive) of a ``length``-site target, as
+        constraints of that segment alone: its part of the sequence constraint; the GC window, the
+        forbidden motifs and the wobble rule unchanged (motifs across the segment's ends are not seen)."""
+        sequence = None if self.sequence is None else _expand(self.sequence, length)[lo:hi]
+        return replace(self, sequence=sequence)
+
     def bind(self, target: Structure) -> BoundConstraints:
         """Check these constraints against ``target`` and return them bound to it.
 

@@ -453,12 +453,13 @@ class EnsembleSearch:
 
 
 def seed_start(search: EnsembleSearch, run: DesignRun, config: SearchConfig) -> None:
-    """Seed the search with the designer's start, finished. For a long target (``config.hierarchy``; not
-    under constraints) that start's finish gets at most ``config.start_finish`` of the time limit, and if
-    the target is still unsolved a start composed of its parts' designs follows
-    (:func:`~rnadesign.hierarchy.hierarchical_start`), finished in its turn whatever its distance."""
+    """Seed the search with the designer's start, finished. For a long target (``config.hierarchy``) that
+    start's finish gets at most ``config.start_finish`` of the time limit, and if the target is still
+    unsolved a start composed of its parts' designs follows
+    (:func:`~rnadesign.hierarchy.hierarchical_start`; under constraints, repaired to them), finished in
+    its turn whatever its distance."""
     start = designer_start(run.target, run.rng, config.boost > 1, run.constraints)
-    long = run.constraints is None and hierarchy.applies(run.target, config)
+    long = hierarchy.applies(run.target, config)
     if long:
         search.finish_cap = config.start_finish * run.settings.time_limit
     search.seed([start])

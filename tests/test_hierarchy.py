@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rnadesign.config import SearchConfig
+from rnadesign.constraints import DesignConstraints
 from rnadesign.design import DesignSettings
 from rnadesign.errors import ConfigError
 from rnadesign.folding import fold
@@ -76,3 +77,25 @@ def test_a_ladder_of_lone_pairs_deeper_than_python_recurses_is_still_cut():
     when each helix was a level of recursion)."""
     target = parse_structure("(." * 1200 + "..." + ".)" * 1200, warn=False)
     assert parts(target, 100) == [(2353, 2450)]  # the innermost 97 sites are the part; the rest are helices
+
+
+def test_under_constraints_each_part_obeys_its_segment_of_them():
+    """A mask that allows only A or C at unpaired sites (the designer's G at hairpin mismatches is out)
+    and no wobble pairs: every site of the composition obeys it, and the parts still fold alone."""
+    target = parse_structure(MODULE + "..." + MODULE)
+    mask = "".join("M" if c == "." else "N" for c in target.dot_bracket)
+    constraints = DesignConstraints(sequence=mask, allow_gu=False, gc_content=0.55, gc_tolerance=0.1)
+    settings = DesignSettings(mode="search", time_limit=30, seed=1, constraints=constraints)
+    run = DesignRun(target, settings, seed=1)
+    start = designer_start(target, np.random.default_rng(1), constraints=run.constraints)
+    composed = hierarchical_start(run, SearchConfig(hierarchy=100), start)
+    assert all(b in "AC" for b, c in zip(composed, target.dot_bracket) if c == ".")
+    assert all(composed[i] + composed[j] in ("GC", "CG", "AU", "UA") for i, j in enumerate(target.pairs) if i < j)
+    assert fold(composed[:68])[0] == MODULE + "..." and fold(composed[68:])[0] == MODULE
+
+
+def test_a_segment_of_constraints_is_its_part_of_the_mask_and_the_rest_unchanged():
+    constraints = DesignConstraints(sequence="GGG*", gc_content=0.5, avoid=("AAAA",), allow_gu=False)
+    assert constraints.segment(0, 5, 10) == DesignConstraints("GGGNN", 0.5, 0.05, ("AAAA",), False)
+    assert constraints.segment(2, 6, 10).sequence == "GNNN"
+    assert DesignConstraints(avoid=("GGGG",)).segment(3, 8, 10) == DesignConstraints(avoid=("GGGG",))
