@@ -217,9 +217,10 @@ class DesignConstraints:
     def segment(self, lo: int, hi: int, length: int) -> DesignConstraints:
         """These constraints on the sites ``lo`` to ``hi`` (end exclusive) of a ``length``-site target, as
         constraints of that segment alone: its part of the sequence constraint; the GC window, the
-        forbidden motifs and the wobble rule unchanged (motifs across the segment's ends are not seen)."""
+        forbidden motifs and the wobble rule unchanged (motifs across the segment's ends are not seen). A
+        segment the mask leaves all N has no sequence constraint (so with nothing else it is unconstrained)."""
         sequence = None if self.sequence is None else _expand(self.sequence, length)[lo:hi]
-        return replace(self, sequence=sequence)
+        return replace(self, sequence=None if sequence is None or set(sequence) <= {"N"} else sequence)
 
     def bind(self, target: Structure) -> BoundConstraints:
         """Check these constraints against ``target`` and return them bound to it.

@@ -98,4 +98,6 @@ def test_a_segment_of_constraints_is_its_part_of_the_mask_and_the_rest_unchanged
     constraints = DesignConstraints(sequence="GGG*", gc_content=0.5, avoid=("AAAA",), allow_gu=False)
     assert constraints.segment(0, 5, 10) == DesignConstraints("GGGNN", 0.5, 0.05, ("AAAA",), False)
     assert constraints.segment(2, 6, 10).sequence == "GNNN"
+    assert constraints.segment(3, 10, 10).sequence is None  # all N: no mask
+    assert not DesignConstraints(sequence="GGG*").segment(3, 10, 10).active
     assert DesignConstraints(avoid=("GGGG",)).segment(3, 8, 10) == DesignConstraints(avoid=("GGGG",))
