@@ -47,6 +47,7 @@ class DesignRun:
         name: str = "target",
         start: float | None = None,
         on_best: OnBest | None = None,
+        fold_s: float | None = None,
     ):
         self.target = target
         self.settings = settings
@@ -61,9 +62,12 @@ class DesignRun:
         self.start = time.perf_counter() if start is None else start
         self.deadline = self.start + settings.time_limit
         """``time.perf_counter()`` value by which the run must have returned its result."""
-        self.clock = Deadline(self.deadline, estimate_fold_seconds(len(target), settings.folding))
+        if fold_s is None:
+            fold_s = estimate_fold_seconds(len(target), settings.folding)
+        self.clock = Deadline(self.deadline, fold_s)
         """Shared with everything that folds for this run: one more fold is started only if it (and the
-        final check of the best design) still fits before the deadline."""
+        final check of the best design) still fits before the deadline. Its first fold estimate is
+        ``fold_s`` if given (e.g. a part's, from its whole target's), else a timed fold of that length."""
         self.rng = np.random.default_rng(seed)
         """The run's generator: every random choice outside the agent draws from it."""
         self.best_distance = len(target) + 1

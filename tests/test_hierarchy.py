@@ -56,6 +56,20 @@ def test_a_hierarchical_start_keeps_pairs_counts_folds_and_keeps_to_its_share(et
             assert composed[i] + composed[j] in PAIRS
 
 
+def test_the_parts_runs_take_their_fold_estimate_from_the_whole_run_without_timing_a_fold(eterna, monkeypatch):
+    """Timing a fold for each part's run took 0.1-0.16 s at 200-350 nt, past the share of a late join."""
+    target = eterna(76)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=4, seed=1), seed=1)
+    start = designer_start(target, run.rng)
+
+    def timed_fold(*args, **kwargs):
+        raise AssertionError("a part's run timed a fold of its own")
+
+    monkeypatch.setattr("rnadesign.state.estimate_fold_seconds", timed_fold)
+    composed = hierarchical_start(run, SearchConfig(hierarchy_share=0.3), start)
+    assert len(composed) == len(target) and run.folds > 0
+
+
 #: Eterna100-V2 #76's module (65 nt): the designer's start misfolds it, the search solves it within a second.
 MODULE = "((((..(((....)))(((.((....))(((...)))((....)).)))(((....)))..))))"
 
