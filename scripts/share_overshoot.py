@@ -19,10 +19,10 @@ import argparse
 import multiprocessing
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
+from rnadesign.benchmark.datasets import load_dataset
 from rnadesign.clock import Deadline
 from rnadesign.config import SearchConfig
 from rnadesign.design import DesignRun, DesignSettings
@@ -30,15 +30,14 @@ from rnadesign.folding import estimate_fold_seconds
 from rnadesign.hierarchy import hierarchical_start
 from rnadesign.hybrid import designer_start
 from rnadesign.search import decoy_repair
-from rnadesign.structure import parse_structure
 
-DATA = Path(__file__).parent.parent / "data/eterna100_v2"
 REPAIR_PUZZLES = (73, 76, 86, 90, 96)  # 214-400 nt, the designer's start 20-90 sites off
 
 
 def eterna(number: int):
-    lines = (DATA / f"{number}.rna").read_text(encoding="utf-8").split()
-    return parse_structure([x for x in lines if x[:1] in "(.)"][-1], warn=False)
+    """Eterna100-V2 puzzle ``number``, parsed, as the benchmark reads it."""
+    (target,) = [t for t in load_dataset("eterna100-v2").targets if t.name == str(number)]
+    return target.parse(warn=False)
 
 
 def spin(stop) -> None:
