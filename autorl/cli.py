@@ -1,8 +1,8 @@
 """The ``autorl`` command line: BOHB over rnadesign's agents, locally or on a cluster. Prints and exits here only.
 
-Progress is logging (``autorl.*`` loggers, set up by :func:`rnadesign.console.configure_logging`);
+Progress is logging (``autorl.*`` loggers, set up by :func:`rnadesign.cli.console.configure_logging`);
 user errors (:class:`rnadesign.errors.RnaDesignError`, so :class:`autorl.errors.AutoRLError` too) and
-OS errors on the user's paths end in one line and exit status 2 (:func:`rnadesign.console.run_command`).
+OS errors on the user's paths end in one line and exit status 2 (:func:`rnadesign.cli.console.run_command`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rnadesign.console import (
+from rnadesign.cli.console import (
     EXIT_OK,
     EXIT_USAGE,
     ArgumentParser,

@@ -93,7 +93,7 @@ def prepare_run(
     worker starts (workers of a local run read their task from it). ``extra`` joins the run's entry
     (PriorBand's optimizer and prior). Returns ``out``.
     """
-    from rnadesign.folding import vienna_version
+    from rnadesign.model.folding import vienna_version
 
     out = Path(out)
     if task is not None and task.mode != settings.mode:

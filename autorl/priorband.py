@@ -287,7 +287,7 @@ def run_priorband(task, settings, out: str | Path, *, prior: dict[str, Any], wor
 
 
 if __name__ == "__main__":  # a worker process of run_priorband
-    from rnadesign.console import configure_logging
+    from rnadesign.cli.console import configure_logging
 
     configure_logging("autorl", quiet=False, verbose=0, timestamps=True)
     serve(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

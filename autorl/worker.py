@@ -25,8 +25,8 @@ from hpbandster.core.worker import Worker
 from rnadesign.benchmark.datasets import DATASETS, load_dataset
 from rnadesign.config import AgentConfig, SearchConfig
 from rnadesign.errors import RnaDesignError
-from rnadesign.folding import DEFAULT_MODEL, FoldingModel, vienna_version
-from rnadesign.structure import Structure
+from rnadesign.model.folding import DEFAULT_MODEL, FoldingModel, vienna_version
+from rnadesign.model.structure import Structure
 
 from .compat import plain
 from .errors import AutoRLError
@@ -191,7 +191,7 @@ def _evaluate_hybrid(search: SearchConfig, budget: float, task: Task) -> dict[st
 
 
 def _evaluate_meta(agent: AgentConfig, budget: float, task: Task, directory: Path) -> dict[str, Any]:
-    from rnadesign.meta import POLICY, MetaTrainSettings, meta_train
+    from rnadesign.rl.meta import POLICY, MetaTrainSettings, meta_train
 
     settings = MetaTrainSettings(
         time_budget=budget,

@@ -1,9 +1,9 @@
 """rnadesign: design RNA sequences that fold into a target secondary structure.
 
 Importing the package is cheap: the names below load their modules (ViennaRNA, torch) on first
-use, so ``import rnadesign.structure`` or ``rnadesign --help`` pays for nothing heavy. The
-gymnasium id ``RnaDesign-v0`` is registered when :mod:`rnadesign.env` is imported, and here too
-when gymnasium is already loaded; ``gym.make("rnadesign.env:RnaDesign-v0")`` works either way.
+use, so ``import rnadesign.model.structure`` or ``rnadesign --help`` pays for nothing heavy. The
+gymnasium id ``RnaDesign-v0`` is registered when :mod:`rnadesign.rl.env` is imported, and here too
+when gymnasium is already loaded; ``gym.make("rnadesign.rl.env:RnaDesign-v0")`` works either way.
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ _EXPORTS = {
     "NetworkConfig": "config",
     "PPOConfig": "config",
     "load_agent_config": "config",
-    "FoldingModel": "folding",
-    "check_design": "folding",
-    "fold": "folding",
-    "is_solved": "folding",
-    "is_unique_mfe": "folding",
-    "InvalidStructureError": "structure",
-    "Structure": "structure",
-    "parse_structure": "structure",
+    "FoldingModel": "model.folding",
+    "check_design": "model.folding",
+    "fold": "model.folding",
+    "is_solved": "model.folding",
+    "is_unique_mfe": "model.folding",
+    "InvalidStructureError": "model.structure",
+    "Structure": "model.structure",
+    "parse_structure": "model.structure",
     "RnaDesignError": "errors",
     "Design": "design",
-    "DesignSettings": "design",
+    "DesignSettings": "run.settings",
     "design": "design",
 }
 
@@ -52,6 +52,6 @@ def __dir__() -> list[str]:
 
 
 if "gymnasium" in sys.modules:  # `import gymnasium; import rnadesign; gym.make("RnaDesign-v0")`
-    from ._registration import register_envs
+    from .rl.registration import register_envs
 
     register_envs()

@@ -213,7 +213,7 @@ class SearchConfig:
     """Chance that mutating a pair also re-draws a stacked neighbour pair (helix ends move together)."""
     bonus_hairpins: float = 0.0
     """Chance that a child takes, in place of a point mutation, one of the energy model's bonus hairpin
-    loops (:func:`~rnadesign.folding.bonus_hairpins`: closing pair and loop, e.g. the tetraloop C UACG G)
+    loops (:func:`~rnadesign.model.folding.bonus_hairpins`: closing pair and loop, e.g. the tetraloop C UACG G)
     at one of the target's hairpins of that loop length, drawn by its positional defect. 0, the default,
     turns it off (0.1 measured no better on the benchmarks, docs/design.md)."""
     policy_designs: int = 32
@@ -234,14 +234,14 @@ class SearchConfig:
     the time limit; 0 turns them off."""
     finish: str = "repair"
     """How a new closest design is finished (within ``finish_share``): ``repair``, negative design against
-    the decoys its folds have shown (:func:`~rnadesign.search.decoy_repair`: changes screened by energy
+    the decoys its folds have shown (:func:`~rnadesign.search.walk.decoy_repair`: changes screened by energy
     evaluation, only the best folded); ``walk``, LEARNA's adaptive walk (MFE folds at the mispaired sites)."""
     lazy_defects: bool = True
     """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""
     hierarchy: int = 150
     """Targets at least this long that the designer's start does not fold into start from their parts'
-    designs (:mod:`~rnadesign.hierarchy`; 0: never). Under constraints each part obeys its segment of them."""
+    designs (:mod:`~rnadesign.search.hierarchy`; 0: never). Under constraints each part obeys its segment of them."""
     hierarchy_leaf: int = 100
     """Parts of at most this many sites are designed alone; longer ones are split and their halves' designs
     joined."""

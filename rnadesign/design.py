@@ -1,7 +1,7 @@
 """Designing one target: the settings, the result, and :func:`design`, which runs a mode.
 
 What a mode does lives in its runner (see :mod:`rnadesign.modes`); the state of one run lives in
-:class:`~rnadesign.state.DesignRun`. Every solution is folded again here, independently of the
+:class:`~rnadesign.run.state.DesignRun`. Every solution is folded again here, independently of the
 runner, before it is reported.
 """
 
@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .config import SearchConfig
-from .constraints import DesignConstraints
-from .errors import ConfigError, RnaDesignError
-from .folding import DEFAULT_MODEL, DesignMetrics, FoldingModel, design_metrics, gc_content, vienna_version
-from .modes import DEFAULT_MODE, MODES, get_mode
-from .state import DesignRun, OnBest
-from .structure import Structure, parse_structure
+from .errors import RnaDesignError
+from .model.folding import DEFAULT_MODEL, DesignMetrics, FoldingModel, design_metrics, gc_content, vienna_version
+from .model.structure import Structure, parse_structure
+from .modes import MODES, get_mode
+from .run.settings import DesignSettings
+from .run.state import DesignRun, OnBest
 
 if TYPE_CHECKING:
     from .config import AgentConfig
@@ -33,61 +32,6 @@ _log = logging.getLogger("rnadesign.design")
 
 class BudgetTooSmallError(RnaDesignError):
     """The time limit cannot fit even one fold of the target and the check of its result."""
-
-
-@dataclass(frozen=True)
-class DesignSettings:
-    """How one design run is budgeted and seeded."""
-
-    mode: str = DEFAULT_MODE
-    """Design mode, one of :data:`~rnadesign.modes.MODES`."""
-    time_limit: float = 60.0
-    """Wall-clock seconds for the whole design of one target."""
-    num_solutions: int = 1
-    """Stop after this many distinct solutions."""
-    restart_timeout: float | None = None
-    """Learning modes: start a fresh agent when this many seconds pass without a new solution (None: never)."""
-    stall_restart: float = 20.0
-    """``learna`` mode: start a fresh agent when its own designs have not improved for this many seconds
-    while staying worse than the best design found (by local search or an earlier agent): PPO has then
-    settled in a poorer basin than search already reached. 0 turns it off. Measured with
-    ``scripts/learna_taneda.py``; modes without ``stall_restart`` in the registry ignore it."""
-    seed: int | None = None
-    """Seeds Python, NumPy, torch and the environment; None draws a fresh seed."""
-    folding: FoldingModel = DEFAULT_MODEL
-    """The energy model designs are folded with."""
-    progress_every: float = 5.0
-    """Seconds between progress lines (logged at INFO on the ``rnadesign.design`` logger)."""
-    refine_share: float = 0.5
-    """Most of the elapsed time spent refining designs by local search (0 turns it off)."""
-    policy: str | Path | None = None
-    """Pre-trained policy file for the modes that use one (None: the one shipped with the package)."""
-    sample_batch: int = 16
-    """Episodes sampled per policy call in ``meta-learna`` mode."""
-    search: SearchConfig = field(default_factory=SearchConfig)
-    """The ensemble-aware search of the ``hybrid`` and ``search`` modes."""
-    constraints: DesignConstraints | None = None
-    """Sequence constraint, GC window, forbidden motifs, G-U rule: a design counts as solved only if it
-    satisfies them too (None, or constraints that constrain nothing: every mode runs as without them)."""
-
-    def __post_init__(self) -> None:
-        get_mode(self.mode)
-        if not self.time_limit > 0:
-            raise ConfigError(f"time_limit must be positive, got {self.time_limit}")
-        if self.num_solutions < 1:
-            raise ConfigError(f"num_solutions must be at least 1, got {self.num_solutions}")
-        if self.restart_timeout is not None and not self.restart_timeout > 0:
-            raise ConfigError(f"restart_timeout must be positive, got {self.restart_timeout}")
-        if not self.stall_restart >= 0:
-            raise ConfigError(f"stall_restart must be 0 (off) or positive, got {self.stall_restart}")
-        if not 0 <= self.refine_share < 1:
-            raise ConfigError(f"refine_share must be in [0, 1), got {self.refine_share}")
-        if self.seed is not None and not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
-            raise ConfigError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
-        if self.sample_batch < 1:
-            raise ConfigError(f"sample_batch must be at least 1, got {self.sample_batch}")
-        if self.constraints is not None and not isinstance(self.constraints, DesignConstraints):
-            raise ConfigError(f"constraints must be DesignConstraints, got {type(self.constraints).__name__}")
 
 
 @dataclass
@@ -165,6 +109,8 @@ def design(
     settings = settings or DesignSettings()
     structure = target if isinstance(target, Structure) else parse_structure(target)
     mode = get_mode(settings.mode)
+    if not mode.stall_restart and settings.stall_restart:
+        settings = replace(settings, stall_restart=0.0)  # the registry's word, so runners need not ask it
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     run = DesignRun(structure, settings, seed, name=name, on_best=on_best)
     _check_budget(run)

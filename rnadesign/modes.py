@@ -5,10 +5,10 @@ command line starts without torch), where its agent comes from (a preset, or a p
 file), the PPO values it overrides, and which options apply to it. Adding a mode means adding one
 entry here and one runner function.
 
-A runner is called as ``runner(run, agent, policy)`` with the :class:`~rnadesign.state.DesignRun`
+A runner is called as ``runner(run, agent, policy)`` with the :class:`~rnadesign.run.state.DesignRun`
 (the target, budget, seeded generator, best design so far), the resolved
 :class:`~rnadesign.config.AgentConfig` (None for modes without an agent) and the loaded
-:class:`~rnadesign.policy_file.PolicyFile` (None unless the mode uses one). It records designs on
+:class:`~rnadesign.rl.policy_file.PolicyFile` (None unless the mode uses one). It records designs on
 ``run`` and returns when ``run`` says it is done or out of time.
 """
 
@@ -23,10 +23,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .run.settings import DEFAULT_MODE
 
 if TYPE_CHECKING:
     from .config import AgentConfig
-    from .policy_file import PolicyFile
+    from .rl.policy_file import PolicyFile
 
 __all__ = ["DEFAULT_MODE", "MODES", "Mode", "get_mode"]
 
@@ -87,7 +88,7 @@ class Mode:
         agent: AgentConfig | None = None
         policy_file = None
         if self.uses_policy:
-            from .policy_file import default_policy_path, load_policy
+            from .rl.policy_file import default_policy_path, load_policy
 
             policy_file = load_policy(policy or default_policy_path())
             agent = policy_file.agent
@@ -98,9 +99,6 @@ class Mode:
         return agent, policy_file
 
 
-#: What `rnadesign design` and `rnadesign benchmark` use when no mode is named (measured best: README).
-DEFAULT_MODE = "hybrid"
-
 MODES: Mapping[str, Mode] = MappingProxyType(
     {
         mode.name: mode
@@ -108,13 +106,13 @@ MODES: Mapping[str, Mode] = MappingProxyType(
             Mode(
                 "meta-learna",
                 "samples designs from a pre-trained policy, no learning (Meta-LEARNA)",
-                runner="rnadesign.sampling:run_sampling",
+                runner="rnadesign.runners.sampling:run_sampling",
                 uses_policy=True,
             ),
             Mode(
                 "meta-learna-adapt",
                 "starts from the pre-trained weights and keeps learning on the target (Meta-LEARNA-Adapt)",
-                runner="rnadesign.learning:run_learning",
+                runner="rnadesign.runners.learning:run_learning",
                 uses_policy=True,
                 # Update as often as the learna-fast preset does (its ppo.batch_size and ppo.n_envs):
                 # the paper's 123 episodes per update leave a 60 s design almost no updates.
@@ -124,7 +122,7 @@ MODES: Mapping[str, Mode] = MappingProxyType(
             Mode(
                 "learna",
                 "trains a fresh PPO agent on the one target (LEARNA)",
-                runner="rnadesign.learning:run_learning",
+                runner="rnadesign.runners.learning:run_learning",
                 preset="learna-fast",
                 stall_restart=True,
                 restarts=True,
@@ -132,26 +130,26 @@ MODES: Mapping[str, Mode] = MappingProxyType(
             Mode(
                 "hybrid",
                 "the pre-trained policy's designs seed an ensemble-aware population search (MFE = target wins)",
-                runner="rnadesign.hybrid:run_hybrid",
+                runner="rnadesign.runners.hybrid:run_hybrid",
                 uses_policy=True,
                 searches=True,
             ),
             Mode(
                 "search",
                 "the ensemble-aware search alone, from a designer's start (GC pairs, A loops): no policy",
-                runner="rnadesign.hybrid:run_search",
+                runner="rnadesign.runners.hybrid:run_search",
                 searches=True,
             ),
             Mode(
                 "policy",
                 "the pre-trained policy's designs alone: no refinement walk (an ablation of meta-learna)",
-                runner="rnadesign.sampling:run_policy_only",
+                runner="rnadesign.runners.sampling:run_policy_only",
                 uses_policy=True,
             ),
             Mode(
                 "rnainverse",
                 "ViennaRNA's RNAinverse from random starts, restarted until solved (a baseline, no agent)",
-                runner="rnadesign.baselines:run_rnainverse",
+                runner="rnadesign.runners.baselines:run_rnainverse",
             ),
         )
     }

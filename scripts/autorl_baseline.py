@@ -19,8 +19,8 @@ import torch
 from autorl.errors import AutoRLError
 from autorl.runfile import RUN_FILE, newest_run
 from autorl.worker import Task, evaluate_agent, warm_up
+from rnadesign.cli.console import positive_number, run_command
 from rnadesign.config import load_agent_config
-from rnadesign.console import positive_number, run_command
 
 PROG = "autorl_baseline.py"
 

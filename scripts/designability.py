@@ -1,6 +1,6 @@
 """Which targets of a set no sequence can fold into under the energy model, with the proof for each.
 
-The proofs are :mod:`rnadesign.designability`'s (exact for ViennaRNA's model): loops ViennaRNA's fold
+The proofs are :mod:`rnadesign.model.designability`'s (exact for ViennaRNA's model): loops ViennaRNA's fold
 cannot form (confirmed here by a fold with every target pair enforced), and lone pairs across a one-base
 bulge that lose on every sequence (the least energy difference over every assignment of their bases).
 
@@ -20,8 +20,8 @@ import time
 import RNA
 
 from rnadesign.benchmark.datasets import load_dataset
-from rnadesign.designability import bulged_lone_pairs, gc_sequence, lone_pair_bound, undesignable
-from rnadesign.structure import Structure, parse_structure
+from rnadesign.model.designability import bulged_lone_pairs, gc_sequence, lone_pair_bound, undesignable
+from rnadesign.model.structure import Structure, parse_structure
 
 
 def enforced_fold_builds(target: Structure) -> bool:

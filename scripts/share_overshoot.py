@@ -1,9 +1,9 @@
 """How far past their budgets the search's time-boxed pieces run, on an idle and on a busy machine.
 
 Two pieces are timed against the budget they were given:
-- ``repair``: :func:`rnadesign.search.decoy_repair` from the designer's start of long Eterna100-V2
+- ``repair``: :func:`rnadesign.search.walk.decoy_repair` from the designer's start of long Eterna100-V2
   puzzles (it screens pools of candidates by energy evaluation between its folds), budget ``--budget``;
-- ``parts``: :func:`rnadesign.hierarchy.hierarchical_start` on Eterna100-V2 #76 (393 nt), its share
+- ``parts``: :func:`rnadesign.search.hierarchy.hierarchical_start` on Eterna100-V2 #76 (393 nt), its share
   ``--share`` seconds (0.3 of a 10 s limit by default).
 
 With ``--busy K``, K processes spinning in Python share the machine while they run (a 2-core machine
@@ -23,13 +23,13 @@ import time
 import numpy as np
 
 from rnadesign.benchmark.datasets import load_dataset
-from rnadesign.clock import Deadline
 from rnadesign.config import SearchConfig
 from rnadesign.design import DesignRun, DesignSettings
-from rnadesign.folding import estimate_fold_seconds
-from rnadesign.hierarchy import hierarchical_start
-from rnadesign.hybrid import designer_start
-from rnadesign.search import decoy_repair
+from rnadesign.model.folding import estimate_fold_seconds
+from rnadesign.run.clock import Deadline
+from rnadesign.search.ensemble import designer_start
+from rnadesign.search.hierarchy import hierarchical_start
+from rnadesign.search.walk import decoy_repair
 
 REPAIR_PUZZLES = (73, 76, 86, 90, 96)  # 214-400 nt, the designer's start 20-90 sites off
 

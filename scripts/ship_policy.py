@@ -2,8 +2,8 @@
 
     python scripts/ship_policy.py RUN_DIR/policy.safetensors [--notes "how it was trained"]
 
-Writes the policy to rnadesign/models/default.safetensors (either policy file format in, the current
-one out) and writes rnadesign/models/MODEL_CARD.md.
+Writes the policy to rnadesign/rl/models/default.safetensors (either policy file format in, the current
+one out) and writes rnadesign/rl/models/MODEL_CARD.md.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from rnadesign.policy_file import default_policy_path, load_policy, save_policy
+from rnadesign.rl.policy_file import default_policy_path, load_policy, save_policy
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
     target = default_policy_path()
     save_policy(target, policy.agent, policy.state_dict, policy.card)
     card, validation = policy.card, policy.card.get("validation", {})
-    text = f"""# Model card: rnadesign default policy (`rnadesign/models/default.safetensors`)
+    text = f"""# Model card: rnadesign default policy (`rnadesign/rl/models/default.safetensors`)
 
 Meta-LEARNA-style policy: PPO meta-trained across many target structures, used by
 `rnadesign design --mode meta-learna` and `--mode meta-learna-adapt`.

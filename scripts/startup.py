@@ -23,7 +23,7 @@ TARGET = "((((....))))"
 
 
 def _command(mode: str | None) -> list[str]:
-    command = [sys.executable, "-m", "rnadesign.cli", "design", TARGET, "--time-limit", "5", "--seed", "1", "-q"]
+    command = [sys.executable, "-m", "rnadesign.cli.main", "design", TARGET, "--time-limit", "5", "--seed", "1", "-q"]
     return [*command, "--mode", mode] if mode else command
 
 
@@ -65,7 +65,7 @@ def main() -> None:
     helps = []
     for _ in range(args.runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "rnadesign.cli", "--help"], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-m", "rnadesign.cli.main", "--help"], capture_output=True, check=True)
         helps.append(time.perf_counter() - start)
     print(f"rnadesign --help: median {statistics.median(helps):.3f} s")
     print(f"top-level imports by cumulative time (python -X importtime, top {args.top}):")

@@ -29,8 +29,8 @@ import RNA
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir))
 
-from rnadesign.hybrid import designer_start  # noqa: E402
-from rnadesign.structure import parse_structure  # noqa: E402
+from rnadesign.model.structure import parse_structure  # noqa: E402
+from rnadesign.search.ensemble import designer_start  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data", "eterna100_v2", "eterna100_v2.txt")
 

@@ -22,7 +22,7 @@ def taneda():
 @pytest.fixture
 def eterna():
     """Eterna100-V2 puzzles by number, parsed (without designability warnings), as shipped in data/."""
-    from rnadesign.structure import parse_structure
+    from rnadesign.model.structure import parse_structure
 
     def load(i: int):
         with open(os.path.join(DATA, "eterna100_v2", "eterna100_v2.txt")) as f:

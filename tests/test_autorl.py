@@ -31,9 +31,9 @@ from autorl.space import search_space, state_radius, to_agent_config  # noqa: E4
 from autorl.worker import Task, evaluate, read_task  # noqa: E402
 from rnadesign.config import AgentConfig, load_agent_config  # noqa: E402
 from rnadesign.errors import RnaDesignError  # noqa: E402
-from rnadesign.folding import fold  # noqa: E402
-from rnadesign.policy_file import load_policy  # noqa: E402
-from rnadesign.structure import parse_structure  # noqa: E402
+from rnadesign.model.folding import fold  # noqa: E402
+from rnadesign.model.structure import parse_structure  # noqa: E402
+from rnadesign.rl.policy_file import load_policy  # noqa: E402
 
 SMALL = ["((((....))))", "((((((....))))))", "(((...)))..(((...)))"]
 

@@ -12,8 +12,8 @@ import pytest
 from rnadesign.benchmark.datasets import DATASETS, load_dataset
 from rnadesign.benchmark.runner import BenchmarkSpec, read_results, run_benchmark
 from rnadesign.benchmark.summary import compare, summarize, table
-from rnadesign.folding import fold, is_unique_mfe
-from rnadesign.structure import InvalidTargetFileError
+from rnadesign.model.folding import fold, is_unique_mfe
+from rnadesign.model.structure import InvalidTargetFileError
 
 EASY = ["((((....))))", "(((((......)))))", "((((....))))..((((....))))", "((((((....))))))", "(((....)))"]
 

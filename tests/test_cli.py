@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from rnadesign.folding import fold
+from rnadesign.model.folding import fold
 
 
 def run(*args, timeout=180):

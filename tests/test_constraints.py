@@ -16,11 +16,11 @@ import RNA
 from rnadesign.benchmark.datasets import load_dataset
 from rnadesign.benchmark.runner import BenchmarkSpec, read_results, run_benchmark
 from rnadesign.config import EnvConfig
-from rnadesign.constraints import ConstraintError, DesignConstraints, intersect_patterns
 from rnadesign.design import DesignSettings, design
-from rnadesign.env import RnaDesignEnv, local_improvement
-from rnadesign.state import DesignRun
-from rnadesign.structure import Structure, read_targets
+from rnadesign.model.constraints import ConstraintError, DesignConstraints, intersect_patterns
+from rnadesign.model.structure import Structure, read_targets
+from rnadesign.rl.env import RnaDesignEnv, local_improvement
+from rnadesign.run.state import DesignRun
 
 # The IUPAC codes by their definitions (B, D, H, V: "not A", "not C", "not G", "not U"), written apart
 # from rnadesign's table so that the oracle does not share its mistakes.
@@ -203,7 +203,7 @@ def test_local_improvement_tries_only_allowed_assignments():
 
 @pytest.mark.parametrize("finish", ["repair", "walk"])
 def test_the_finishers_change_only_what_the_constraints_allow(finish):
-    from rnadesign.search import adaptive_walk, decoy_repair
+    from rnadesign.search.walk import adaptive_walk, decoy_repair
 
     target, mask = "(((((....)))))..((((....))))", "NNNNNAAAANNNNNAANNNNNNNNNNNN"
     spec = {"sequence": mask, "avoid": ["GGG"], "allow_gu": False, "gc": (0.5, 0.15)}
@@ -224,8 +224,8 @@ def test_the_finishers_change_only_what_the_constraints_allow(finish):
 
 
 def test_numpy_sampler_draws_only_masked_actions():
-    from rnadesign.numpy_policy import NumpyPolicy
-    from rnadesign.policy_file import default_policy_path, load_policy
+    from rnadesign.rl.numpy_policy import NumpyPolicy
+    from rnadesign.rl.policy_file import default_policy_path, load_policy
 
     policy = load_policy(default_policy_path())
     network = NumpyPolicy(policy.agent, policy.state_dict)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from rnadesign.design import DesignSettings, design
-from rnadesign.folding import fold, is_unique_mfe
+from rnadesign.model.folding import fold, is_unique_mfe
 from rnadesign.modes import DEFAULT_MODE
 
 HAIRPIN = "((((((....))))))"
@@ -60,7 +60,7 @@ def test_seed_is_drawn_and_reported_when_not_given():
 
 def test_settings_validation():
     with pytest.raises(ValueError, match="mode"):
-        DesignSettings(mode="magic")
+        design("(((...)))", DesignSettings(mode="magic"))  # the registry checks it when the run starts
     with pytest.raises(ValueError, match="time_limit"):
         DesignSettings(time_limit=0)
     with pytest.raises(ValueError, match="num_solutions"):
@@ -90,11 +90,11 @@ def test_a_slow_ppo_update_is_not_started_past_the_time_limit(taneda):
 
 
 def test_update_estimate_leaves_no_gradients():
-    from rnadesign.agent import make_ppo
     from rnadesign.config import load_agent_config
-    from rnadesign.folding import DEFAULT_MODEL
-    from rnadesign.learning import estimate_update_s
-    from rnadesign.structure import parse_structure
+    from rnadesign.model.folding import DEFAULT_MODEL
+    from rnadesign.model.structure import parse_structure
+    from rnadesign.rl.agent import make_ppo
+    from rnadesign.runners.learning import estimate_update_s
 
     model = make_ppo([parse_structure(HAIRPIN)], load_agent_config("learna-fast"), DEFAULT_MODEL, seed=0)
     assert estimate_update_s(model) == 0.0  # nothing collected yet
@@ -107,9 +107,9 @@ TWO_HAIRPINS = "..((((((....))))))....((((((....))))))..((((....)))).."
 
 
 def _stall_callback(stall: float, tracker_best: int, agent_best: int, idle_s: float):
-    from rnadesign.learning import DesignCallback
-    from rnadesign.state import DesignRun
-    from rnadesign.structure import parse_structure
+    from rnadesign.model.structure import parse_structure
+    from rnadesign.run.state import DesignRun
+    from rnadesign.runners.learning import DesignCallback
 
     now = time.perf_counter()
     tracker = DesignRun(parse_structure(TWO_HAIRPINS), DesignSettings(), seed=0, start=now)
@@ -134,9 +134,9 @@ def test_a_stalled_agent_is_restarted_and_the_reason_reported(caplog):
     """The tracker is told that search reached distance 0, which no agent can match on this target (a 2-nt
     hairpin loop cannot form), so every agent stalls 0.5 s after its own last improvement and is replaced."""
     from rnadesign.config import load_agent_config
-    from rnadesign.learning import run_learning
-    from rnadesign.state import DesignRun
-    from rnadesign.structure import parse_structure
+    from rnadesign.model.structure import parse_structure
+    from rnadesign.run.state import DesignRun
+    from rnadesign.runners.learning import run_learning
 
     target = parse_structure("((((((((..))))))))...((((....))))", warn=False)
     settings = DesignSettings(

@@ -4,10 +4,10 @@ import numpy as np
 import RNA
 
 from rnadesign.benchmark.datasets import load_dataset
-from rnadesign.designability import bulged_lone_pairs, lone_pair_bound, undesignable
-from rnadesign.folding import FoldingModel, fold, hamming
-from rnadesign.search import PAIRS
-from rnadesign.structure import parse_structure
+from rnadesign.model.alphabet import PAIRS
+from rnadesign.model.designability import bulged_lone_pairs, lone_pair_bound, undesignable
+from rnadesign.model.folding import FoldingModel, fold, hamming
+from rnadesign.model.structure import parse_structure
 
 
 def _taneda(target_id: str):

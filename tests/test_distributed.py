@@ -13,15 +13,15 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from rnadesign.agent import make_ppo
 from rnadesign.config import AgentConfig, load_agent_config
 from rnadesign.design import DesignSettings, design
-from rnadesign.distributed import AveragingAdam, Group, World, detect_world, weights_digest
 from rnadesign.errors import ConfigError
-from rnadesign.folding import DEFAULT_MODEL, fold
-from rnadesign.meta import check_distributable
-from rnadesign.policy_file import load_policy
-from rnadesign.structure import parse_structure
+from rnadesign.model.folding import DEFAULT_MODEL, fold
+from rnadesign.model.structure import parse_structure
+from rnadesign.rl.agent import make_ppo
+from rnadesign.rl.distributed import AveragingAdam, Group, World, detect_world, weights_digest
+from rnadesign.rl.meta import check_distributable
+from rnadesign.rl.policy_file import load_policy
 
 
 def _free_port() -> int:

@@ -11,8 +11,8 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import rnadesign  # noqa: F401  (registers the id)
 from rnadesign.config import EnvConfig
-from rnadesign.env import ENV_ID, PAIR_ACTIONS, RnaDesignEnv, local_improvement
-from rnadesign.folding import fold, hamming
+from rnadesign.model.folding import fold, hamming
+from rnadesign.rl.env import ENV_ID, PAIR_ACTIONS, RnaDesignEnv, local_improvement
 
 TARGETS = ["((((....))))", "..(((...)))..((...))", "(((((......)))))...."]
 COMPLEMENT = {"G": "C", "C": "G", "A": "U", "U": "A"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rnadesign.folding import (
+from rnadesign.model.folding import (
     FoldingModel,
     InvalidSequenceError,
     check_design,
@@ -94,7 +94,7 @@ def test_interior_loop_limit_is_viennas():
     interior loop of 30 unpaired bases and refuses one of 31, whatever the sequence."""
     import RNA
 
-    from rnadesign.structure import MAX_INTERIOR_LOOP
+    from rnadesign.model.structure import MAX_INTERIOR_LOOP
 
     assert RNA.MAXLOOP == MAX_INTERIOR_LOOP
     for left, fits in ((20, True), (21, False)):

@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 
 from rnadesign.config import SearchConfig
-from rnadesign.constraints import DesignConstraints
 from rnadesign.design import DesignSettings
 from rnadesign.errors import ConfigError
-from rnadesign.folding import fold
-from rnadesign.hierarchy import applies, hierarchical_start, parts
-from rnadesign.hybrid import PAIRS, designer_start
-from rnadesign.state import DesignRun
-from rnadesign.structure import parse_structure
+from rnadesign.model.alphabet import PAIRS
+from rnadesign.model.constraints import DesignConstraints
+from rnadesign.model.folding import fold
+from rnadesign.model.structure import parse_structure
+from rnadesign.run.state import DesignRun
+from rnadesign.search.ensemble import designer_start
+from rnadesign.search.hierarchy import applies, hierarchical_start, parts
 
 
 @pytest.mark.parametrize("puzzle", [73, 76, 90, 96])
@@ -65,7 +66,7 @@ def test_the_parts_runs_take_their_fold_estimate_from_the_whole_run_without_timi
     def timed_fold(*args, **kwargs):
         raise AssertionError("a part's run timed a fold of its own")
 
-    monkeypatch.setattr("rnadesign.state.estimate_fold_seconds", timed_fold)
+    monkeypatch.setattr("rnadesign.run.state.estimate_fold_seconds", timed_fold)
     composed = hierarchical_start(run, SearchConfig(hierarchy_share=0.3), start)
     assert len(composed) == len(target) and run.folds > 0
 

@@ -1,5 +1,7 @@
-"""The house rules: one mode registry, one error boundary, files that survive a kill, a light import."""
+"""The house rules: one mode registry, one error boundary, files that survive a kill, a light import,
+folders whose imports run one way."""
 
+import ast
 import json
 import os
 import subprocess
@@ -59,7 +61,7 @@ def test_unknown_mode_and_misplaced_options_are_user_errors():
 
 def test_rnainverse_is_a_design_mode_and_the_test_refolds_it():
     from rnadesign.design import DesignSettings, design
-    from rnadesign.folding import fold
+    from rnadesign.model.folding import fold
 
     target = "((((((....))))))"
     result = design(target, DesignSettings(mode="rnainverse", time_limit=10, seed=3))
@@ -142,7 +144,7 @@ def test_help_lists_no_hidden_subcommand():
 
 
 def test_importing_structure_loads_nothing_heavy():
-    code = "import rnadesign.structure, sys; print('torch' in sys.modules, 'RNA' in sys.modules)"
+    code = "import rnadesign.model.structure, sys; print('torch' in sys.modules, 'RNA' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
@@ -164,8 +166,116 @@ def test_datasets_resolve_from_a_source_checkout_on_pythonpath(tmp_path):
     assert count == "29" and location.startswith(str(ROOT))
 
 
-def test_registering_the_env_id_needs_only_the_env_module():
-    code = "import gymnasium as gym; env = gym.make('rnadesign.env:RnaDesign-v0', targets='((....))'); print('ok')"
+@pytest.mark.parametrize("module", ["rnadesign.rl.env"])
+def test_registering_the_env_id_needs_only_the_env_module(module):
+    code = f"import gymnasium as gym; env = gym.make('{module}:RnaDesign-v0', targets='((....))'); print('ok')"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip() == "ok"
+
+
+# --- folders that show the architecture: imports run one way ---------------------------------------
+
+PACKAGE = ROOT / "rnadesign"
+#: Each module's floor, by name prefix (the longest that matches): a module imports only its own floor
+#: and those below it. rl/ and search/ share a floor and never import each other.
+LAYERS = {
+    "rnadesign.errors": 0,
+    "rnadesign.config": 0,
+    "rnadesign.files": 0,
+    "rnadesign.model": 1,
+    "rnadesign.run": 2,
+    "rnadesign.rl": 3,
+    "rnadesign.search": 3,
+    "rnadesign.runners": 4,
+    "rnadesign.modes": 5,
+    "rnadesign.design": 5,
+    "rnadesign.benchmark": 6,
+    "rnadesign.cli": 7,
+    "rnadesign.__main__": 8,
+}
+MAX_ROOT_MODULES = 12
+MAX_LINES = 450
+
+
+def _modules() -> dict[str, Path]:
+    modules = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The rnadesign modules ``name`` imports, anywhere in it (inside functions and TYPE_CHECKING too).
+    The package itself (``rnadesign``: lazy names and the version) counts as no import."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+    return {m for m in found if m in modules and m not in ("rnadesign", name)}
+
+
+def _layer(name: str) -> int:
+    prefix = max((p for p in LAYERS if name == p or name.startswith(p + ".")), key=len, default=None)
+    assert prefix is not None, f"{name} has no floor in tests/test_house.py LAYERS"
+    return LAYERS[prefix]
+
+
+@pytest.fixture(scope="module")
+def import_graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(name, path, modules) for name, path in modules.items()}
+
+
+def test_imports_run_down_the_floors_only(import_graph):
+    upward = [
+        f"{name} (floor {_layer(name)}) imports {target} (floor {_layer(target)})"
+        for name, targets in import_graph.items()
+        if name != "rnadesign"
+        for target in targets
+        if _layer(target) > _layer(name)
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def test_rl_and_search_never_import_each_other(import_graph):
+    def family(name: str) -> str:
+        return name.split(".")[1] if name.count(".") else ""
+
+    crossing = [
+        f"{name} imports {target}"
+        for name, targets in import_graph.items()
+        for target in targets
+        if {family(name), family(target)} == {"rl", "search"}
+    ]
+    assert not crossing, "\n".join(crossing)
+
+
+def test_no_import_circles(import_graph):
+    done: set[str] = set()
+
+    def visit(name: str, stack: list[str]) -> None:
+        if name in stack:
+            raise AssertionError("import circle: " + " -> ".join([*stack[stack.index(name) :], name]))
+        if name in done:
+            return
+        for target in sorted(import_graph[name]):
+            visit(target, [*stack, name])
+        done.add(name)
+
+    for name in import_graph:
+        visit(name, [])
+
+
+def test_the_root_is_small():
+    root = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(root) <= MAX_ROOT_MODULES, root

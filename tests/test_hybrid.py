@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import RNA
 
-from rnadesign.clock import Deadline
 from rnadesign.config import SearchConfig
-from rnadesign.constraints import DesignConstraints
 from rnadesign.design import DesignSettings, design
-from rnadesign.folding import (
+from rnadesign.model.alphabet import PAIRS
+from rnadesign.model.constraints import DesignConstraints
+from rnadesign.model.folding import (
     FoldingModel,
     bonus_hairpins,
     energies,
@@ -20,10 +20,11 @@ from rnadesign.folding import (
     hamming,
     positional_defect,
 )
-from rnadesign.hybrid import PAIRS, EnsembleSearch, designer_start
-from rnadesign.search import adaptive_walk, decoy_repair
-from rnadesign.state import DesignRun
-from rnadesign.structure import parse_structure
+from rnadesign.model.structure import parse_structure
+from rnadesign.run.clock import Deadline
+from rnadesign.run.state import DesignRun
+from rnadesign.search.ensemble import EnsembleSearch, designer_start
+from rnadesign.search.walk import adaptive_walk, decoy_repair
 
 DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data")
 MULTILOOP = "((((((..((((....))))..((((....))))..))))))..((((((....))))))"

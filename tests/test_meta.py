@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from rnadesign.design import DesignSettings, design
-from rnadesign.folding import fold
-from rnadesign.policy_file import PolicyFileError, default_policy_path, load_policy
+from rnadesign.model.folding import fold
+from rnadesign.rl.policy_file import PolicyFileError, default_policy_path, load_policy
 
 
 @pytest.fixture

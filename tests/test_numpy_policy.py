@@ -16,13 +16,13 @@ import pytest
 import torch
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from rnadesign import env as env_module
-from rnadesign import numpy_policy
 from rnadesign.config import AgentConfig, EnvConfig, NetworkConfig, load_agent_config
-from rnadesign.env import RnaDesignEnv
-from rnadesign.numpy_policy import NumpyPolicy
-from rnadesign.policies import policy_kwargs
-from rnadesign.policy_file import default_policy_path, load_policy
+from rnadesign.rl import env as env_module
+from rnadesign.rl import numpy_policy
+from rnadesign.rl.env import RnaDesignEnv
+from rnadesign.rl.numpy_policy import NumpyPolicy
+from rnadesign.rl.policies import policy_kwargs
+from rnadesign.rl.policy_file import default_policy_path, load_policy
 
 TARGETS = [
     "((((....))))",
@@ -375,7 +375,7 @@ def _heavy_modules_after(statement: str) -> list[str]:
 
 
 def test_import_pulls_in_no_torch():
-    loaded = _heavy_modules_after("import rnadesign.numpy_policy")
+    loaded = _heavy_modules_after("import rnadesign.rl.numpy_policy")
     assert "torch" not in loaded and "stable_baselines3" not in loaded
     # gymnasium may come only from the package's own __init__ (it registers the env id), never from this module.
     assert set(loaded) <= set(_heavy_modules_after("import rnadesign"))
@@ -385,9 +385,9 @@ def test_the_shipped_policy_samples_without_torch():
     # The point of the module: load the shipped policy, step the env and sample, torch never imported.
     statement = (
         "import numpy as np\n"
-        "from rnadesign.env import RnaDesignEnv\n"
-        "from rnadesign.numpy_policy import NumpyPolicy\n"
-        "from rnadesign.policy_file import default_policy_path, load_policy\n"
+        "from rnadesign.rl.env import RnaDesignEnv\n"
+        "from rnadesign.rl.numpy_policy import NumpyPolicy\n"
+        "from rnadesign.rl.policy_file import default_policy_path, load_policy\n"
         "shipped = load_policy(default_policy_path())\n"
         "env = RnaDesignEnv('((((....))))', shipped.agent.env)\n"
         "obs, _ = env.reset(seed=0)\n"
@@ -407,5 +407,5 @@ def test_module_imports_only_numpy_and_the_standard_library():
             roots |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             roots.add("." * node.level + (node.module or "").split(".")[0])
-    allowed = set(sys.stdlib_module_names) | {"numpy", ".config"}
+    allowed = set(sys.stdlib_module_names) | {"numpy", "..config"}
     assert roots <= allowed, f"imports beyond numpy and the standard library: {sorted(roots - allowed)}"

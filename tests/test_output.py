@@ -16,10 +16,10 @@ import xml.etree.ElementTree as ET
 import pytest
 import RNA
 
+from rnadesign.cli.output import COLUMNS, defect_colour, safe_name
 from rnadesign.design import rank_designs
-from rnadesign.folding import DesignMetrics, FoldingModel, design_metrics, fold, gc_content, positional_defect
-from rnadesign.output import COLUMNS, defect_colour, safe_name
-from rnadesign.structure import parse_structure
+from rnadesign.model.folding import DesignMetrics, FoldingModel, design_metrics, fold, gc_content, positional_defect
+from rnadesign.model.structure import parse_structure
 
 TARGET = "((((((....))))))..((((....))))"
 SEQ1 = "GGGAAAUCCCGCGCUA"  # folds differently under turner1999 and turner2004 (tests/test_folding.py)
@@ -241,9 +241,9 @@ def test_solutions_with_no_time_left_are_reported_from_their_verification(monkey
     import itertools
     import time
 
-    import rnadesign.folding as folding
+    import rnadesign.model.folding as folding
     from rnadesign.design import DesignSettings, _result
-    from rnadesign.state import DesignRun
+    from rnadesign.run.state import DesignRun
 
     target = parse_structure("((((((....))))))")
     sequences = []

@@ -5,11 +5,11 @@ import dataclasses
 import pytest
 import torch
 
-from rnadesign.agent import make_ppo
 from rnadesign.config import AgentConfig, EnvConfig, NetworkConfig, PPOConfig, load_agent_config
-from rnadesign.folding import DEFAULT_MODEL
-from rnadesign.policies import RnaFeaturesExtractor
-from rnadesign.structure import parse_structure
+from rnadesign.model.folding import DEFAULT_MODEL
+from rnadesign.model.structure import parse_structure
+from rnadesign.rl.agent import make_ppo
+from rnadesign.rl.policies import RnaFeaturesExtractor
 
 TARGET = parse_structure("((((((....))))))..((((....))))")
 SMALL_PPO = PPOConfig(batch_size=2, n_envs=2, n_epochs=1, n_minibatches=2)

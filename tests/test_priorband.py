@@ -21,7 +21,7 @@ from autorl.priorband import bohb_fidelity, load_prior  # noqa: E402
 from autorl.report import load_run  # noqa: E402
 from autorl.space import dimensions, search_space, to_agent_config  # noqa: E402
 from rnadesign.config import load_agent_config  # noqa: E402
-from rnadesign.folding import fold  # noqa: E402
+from rnadesign.model.folding import fold  # noqa: E402
 
 
 def test_bohb_fidelity_follows_hpbandsters_brackets():

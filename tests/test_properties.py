@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rnadesign.config import AgentConfig
 from rnadesign.errors import RnaDesignError
 from rnadesign.files import read_json_lines
-from rnadesign.structure import InvalidStructureError, parse_structure, read_targets
+from rnadesign.model.structure import InvalidStructureError, parse_structure, read_targets
 
 # Mostly structure-like text, with anything else mixed in.
 structure_text = st.text(alphabet=st.sampled_from("..((()))[]x \t\n>#\ufeff\x00é"), max_size=60) | st.text(max_size=60)

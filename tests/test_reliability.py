@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from rnadesign.folding import FoldingModel, fold
+from rnadesign.model.folding import FoldingModel, fold
 
 TARGETS = ["((((....))))", "((((((....))))))", "(((....)))"]
 
@@ -112,7 +112,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
 def test_a_policy_file_of_the_right_format_with_other_weights_is_one_line(tmp_path):
     import numpy as np
 
-    from rnadesign.policy_file import default_policy_path, load_policy, save_policy
+    from rnadesign.rl.policy_file import default_policy_path, load_policy, save_policy
 
     policy = load_policy(default_policy_path())
     weights = dict(policy.state_dict)

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("statsmodels")
 
 from rnadesign.benchmark.stats import benchmark_rows, compare_stats, format_test, mixed_model_test  # noqa: E402
-from rnadesign.cli import main  # noqa: E402
+from rnadesign.cli.main import main  # noqa: E402
 
 
 def _solved(effects, *, targets=30, runs=5, seed=0):

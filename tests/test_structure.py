@@ -1,6 +1,6 @@
 import pytest
 
-from rnadesign.structure import (
+from rnadesign.model.structure import (
     InvalidStructureError,
     InvalidTargetFileError,
     LongInteriorLoopWarning,

@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from rnadesign.clock import Deadline
 from rnadesign.design import BudgetTooSmallError, DesignSettings, design
-from rnadesign.env import RnaDesignEnv, local_improvement
-from rnadesign.folding import fold
+from rnadesign.model.folding import fold
+from rnadesign.rl.env import RnaDesignEnv, local_improvement
+from rnadesign.run.clock import Deadline
 
 
 def test_the_local_step_stops_at_the_deadline(taneda):

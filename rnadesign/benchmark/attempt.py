@@ -2,7 +2,7 @@
 
 SPEC is a JSON object with ``target``, ``method`` (a design mode), ``time_limit``, ``seed``,
 ``launch`` (the parent's wall-clock time when it started this process), ``config``,
-``folding`` and ``constraints`` (:meth:`~rnadesign.constraints.DesignConstraints.to_dict`, or null).
+``folding`` and ``constraints`` (:meth:`~rnadesign.model.constraints.DesignConstraints.to_dict`, or null).
 Every time the best design improves a line ``{"best": {...}}`` is printed, and at the
 end ``{"result": {...}}``, so the parent keeps the best design even when it has to kill the
 attempt at the time limit. Times count from ``launch``: interpreter start-up, imports and model
@@ -26,9 +26,9 @@ def main(argv: list[str]) -> int:
     launch = float(spec["launch"])
     deadline = launch + float(spec["time_limit"])
     from ..config import SearchConfig
-    from ..constraints import DesignConstraints
     from ..design import DesignSettings, design
-    from ..folding import FoldingModel
+    from ..model.constraints import DesignConstraints
+    from ..model.folding import FoldingModel
 
     # One thread: the runner starts this process with OMP_NUM_THREADS=1, which torch follows.
     offset = time.time() - launch

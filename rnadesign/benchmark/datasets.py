@@ -7,7 +7,7 @@ import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..structure import InvalidTargetFileError, Target, read_targets
+from ..model.structure import InvalidTargetFileError, Target, read_targets
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "natural_key", "published_dir"]
 

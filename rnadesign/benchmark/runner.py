@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..config import SearchConfig
-from ..constraints import BoundConstraints, DesignConstraints
 from ..errors import ConfigError, RnaDesignError
 from ..files import CorruptFileError, append_json_line, atomic_write_json, read_json_lines
-from ..folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
+from ..model.constraints import BoundConstraints, DesignConstraints
+from ..model.folding import DEFAULT_MODEL, FoldingModel, check_design, vienna_version
+from ..model.structure import InvalidStructureError, parse_structure
 from ..modes import MODES
-from ..structure import InvalidStructureError, parse_structure
 from .datasets import Dataset
 
 __all__ = [
@@ -102,7 +102,7 @@ class BenchmarkSpec:
         digest): records are reused only by a command whose series is the same."""
         from ..design import DesignSettings
         from ..modes import get_mode
-        from ..policy_file import default_policy_path
+        from ..rl.policy_file import default_policy_path
 
         mode = get_mode(self.method)
         agent, policy = mode.resolve(self.config, self.policy)

@@ -226,7 +226,7 @@ def format_test(test: MixedModelTest, *, outcome: str = "outcome") -> str:
 
 def _constraints_tag(records: list[dict[str, Any]]) -> str:
     """The design constraints of a series' attempts in one line (``unconstrained`` without any)."""
-    from ..constraints import DesignConstraints
+    from ..model.constraints import DesignConstraints
 
     found = DesignConstraints.from_dict(records[0].get("constraints"))
     return "unconstrained" if found is None or not found.active else found.describe()
@@ -282,7 +282,7 @@ def _defaults() -> dict[str, Any]:
     import dataclasses
 
     from ..config import SearchConfig
-    from ..folding import FoldingModel
+    from ..model.folding import FoldingModel
 
     return _flat({"search": dataclasses.asdict(SearchConfig()), "folding": FoldingModel().to_dict()})
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from ..errors import RnaDesignError
 from ..files import save_figure
-from ..folding import vienna_version
-from ..structure import InvalidStructureError, parse_structure
+from ..model.folding import vienna_version
+from ..model.structure import InvalidStructureError, parse_structure
 from .datasets import natural_key, published_dir
 
 __all__ = [
@@ -89,10 +89,10 @@ def summarize(
 
 
 def _undesignable(target: str, folding: dict | None) -> bool:
-    """Whether :mod:`~rnadesign.designability` proves that no sequence folds into ``target`` under the
+    """Whether :mod:`~rnadesign.model.designability` proves that no sequence folds into ``target`` under the
     records' model (only by its loops when that model cannot be made again here, e.g. a moved file)."""
-    from ..designability import undesignable
-    from ..folding import FoldingModel
+    from ..model.designability import undesignable
+    from ..model.folding import FoldingModel
 
     try:
         structure = parse_structure(target, warn=False)
@@ -120,7 +120,7 @@ def table(summary: dict[str, Any]) -> str:
     undesignable = summary.get("undesignable")  # absent from summaries written before it was recorded
     if undesignable:
         lines.append(
-            f"  no sequence can fold into {len(undesignable)} target(s) (rnadesign.designability): "
+            f"  no sequence can fold into {len(undesignable)} target(s) (rnadesign.model.designability): "
             + ", ".join(undesignable)
         )
     return "\n".join(lines)

@@ -4,7 +4,7 @@
 killed run go on with ``resume=True``; ``out/validation.csv`` and TensorBoard event files log
 the periodic validation; ``out/policy.safetensors`` is the final policy file (see ``policy_file.py``).
 
-Given a :class:`~rnadesign.distributed.World` of several ranks, training is data-parallel (DD-PPO
+Given a :class:`~rnadesign.rl.distributed.World` of several ranks, training is data-parallel (DD-PPO
 style, see ``distributed.py``): each rank steps its own environments on its own share of the
 training targets, gradients are averaged before every optimizer step, and the ranks agree once per
 rollout, on rank 0's clock, whether to validate (each rank a share of the validation targets),
@@ -28,14 +28,14 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
+from ..config import AgentConfig
+from ..errors import ConfigError, RnaDesignError
+from ..model.folding import DEFAULT_MODEL, FoldingModel, vienna_version
+from ..model.structure import Structure
 from .agent import make_ppo, sample_episodes, seed_everything
-from .config import AgentConfig
 from .distributed import DEFAULT_TIMEOUT_S, Group, RankLostError, World, weights_digest
 from .env import RnaDesignEnv
-from .errors import ConfigError, RnaDesignError
-from .folding import DEFAULT_MODEL, FoldingModel, vienna_version
 from .policy_file import PolicyFileError, atomic_torch_save, read_weights_only, save_policy
-from .structure import Structure
 
 __all__ = ["MetaTrainSettings", "evaluate", "meta_train"]
 

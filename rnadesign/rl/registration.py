@@ -1,4 +1,4 @@
-"""Registers the gymnasium id of :class:`~rnadesign.env.RnaDesignEnv` (once, whoever asks first)."""
+"""Registers the gymnasium id of :class:`~rnadesign.rl.env.RnaDesignEnv` (once, whoever asks first)."""
 
 from __future__ import annotations
 
@@ -9,4 +9,4 @@ def register_envs() -> None:
     from gymnasium.envs.registration import register, registry
 
     if ENV_ID not in registry:
-        register(id=ENV_ID, entry_point="rnadesign.env:RnaDesignEnv")
+        register(id=ENV_ID, entry_point="rnadesign.rl.env:RnaDesignEnv")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import random
 
-from .folding import FoldingModel
-from .state import DesignRun
+from ..model.folding import FoldingModel
+from ..run.state import DesignRun
 
 __all__ = ["run_rnainverse"]
 
@@ -14,7 +14,7 @@ __all__ = ["run_rnainverse"]
 def _inverse_fold(connection, start: str, target: str, seed: int, model: FoldingModel) -> None:
     import RNA
 
-    from .folding import make_global_default
+    from ..model.folding import make_global_default
 
     make_global_default(model)  # RNAinverse takes no model; this child is the only process changed
     RNA.init_rand(seed % 2**32)
@@ -51,7 +51,7 @@ def run_rnainverse(run: DesignRun, agent: None = None, policy: None = None) -> N
     case (RNAinverse keeps those), and what it returns is projected onto the mask and repaired (GC
     window, motifs) before it is judged: RNAinverse knows nothing else of the constraints.
     """
-    from .folding import hamming
+    from ..model.folding import hamming
 
     rng = random.Random(run.seed)
     target = run.target.dot_bracket

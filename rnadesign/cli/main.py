@@ -12,6 +12,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import ConfigError, RnaDesignError
+from ..model.constraints import DesignConstraints
+from ..model.structure import InvalidTargetFileError, Structure, Target, read_targets
 from . import output
 from .console import (
     EXIT_OK,
@@ -26,16 +29,13 @@ from .console import (
     run_command,
 )
 from .console import seed as seed_type
-from .constraints import DesignConstraints
-from .errors import ConfigError, RnaDesignError
-from .structure import InvalidTargetFileError, Structure, Target, read_targets
 
 PROG = "rnadesign"
-_log = logging.getLogger("rnadesign.cli")
+_log = logging.getLogger("rnadesign.cli.main")
 
 
 def _add_folding_options(parser: argparse.ArgumentParser) -> None:
-    from .folding import ENERGY_PARAMETERS
+    from ..model.folding import ENERGY_PARAMETERS
 
     group = parser.add_argument_group("energy model (ViennaRNA)")
     group.add_argument(
@@ -50,7 +50,7 @@ def _add_folding_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _folding_model(args: argparse.Namespace):
-    from .folding import FoldingModel
+    from ..model.folding import FoldingModel
 
     return FoldingModel(args.energy_parameters, args.dangles, args.temperature)
 
@@ -101,7 +101,7 @@ def _constraints(args: argparse.Namespace) -> DesignConstraints | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .modes import DEFAULT_MODE, MODES
+    from ..modes import DEFAULT_MODE, MODES
 
     parser = ArgumentParser(prog=PROG, description="Design RNA sequences that fold into a target structure.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -365,7 +365,7 @@ def build_summary_parser() -> argparse.ArgumentParser:
 
 
 def _shard(text: str) -> tuple[int, int]:
-    from .benchmark.runner import parse_shard
+    from ..benchmark.runner import parse_shard
 
     try:
         return parse_shard(text)
@@ -380,7 +380,7 @@ def _resume_mode(text: str) -> str:
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
@@ -396,7 +396,7 @@ def _limit_threads(n: int) -> None:
 
 
 def _search_config(args: argparse.Namespace):
-    from .config import SearchConfig, load_search_config
+    from ..config import SearchConfig, load_search_config
 
     return SearchConfig() if args.search_config is None else load_search_config(args.search_config)
 
@@ -438,7 +438,7 @@ def _validate(
 
 def _check_mode_options(args: argparse.Namespace, mode) -> None:
     """Refuse an option that the mode would ignore, naming the modes it applies to."""
-    from .modes import MODES
+    from ..modes import MODES
 
     def applies(flag: str, which) -> str:
         names = [m.name for m in MODES.values() if which(m)]
@@ -460,13 +460,13 @@ def _check_mode_options(args: argparse.Namespace, mode) -> None:
 
 
 def _cmd_design(args: argparse.Namespace) -> int:
-    from .modes import DEFAULT_MODE, get_mode
+    from ..modes import DEFAULT_MODE, get_mode
 
     folding = _folding_model(args)  # a bad parameter file stops the command before anything else
     good, bad = _validate(_collect_targets(args), _constraints(args))
     if not good:
         return EXIT_USAGE
-    from .designability import undesignable
+    from ..model.designability import undesignable
 
     for target, structure, _ in good:  # a design still runs: the closest sequence may be of use
         for reason in undesignable(structure, folding, loops=False):
@@ -479,7 +479,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
     if not mode.accepts_config:
         agent = None  # the mode reads its agent from the policy file itself
 
-    from .design import DesignSettings, design
+    from ..design import DesignSettings, design
 
     search = _search_config(args)
     plots = None if args.plot is None else output.PlotWriter(args.plot)
@@ -522,11 +522,11 @@ def _cmd_design(args: argparse.Namespace) -> int:
 
 def _benchmark_config(method: str, config: str | None, policy: str | None) -> dict:
     """What the summary records about the method's agent: the configuration, or the policy file and its card."""
-    from .modes import get_mode
+    from ..modes import get_mode
 
     agent, policy_file = get_mode(method).resolve(config, policy)
     if policy_file is not None:
-        from .policy_file import default_policy_path
+        from ..rl.policy_file import default_policy_path
 
         path = str(Path(policy).resolve()) if policy else str(default_policy_path())
         return {"policy": path, "agent": policy_file.agent.to_dict(), "card": policy_file.card}
@@ -536,11 +536,11 @@ def _benchmark_config(method: str, config: str | None, policy: str | None) -> di
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    from .benchmark.datasets import load_dataset
-    from .benchmark.runner import BenchmarkSpec, read_results, run_benchmark, series_id
-    from .benchmark.summary import plot, summarize, table
-    from .files import atomic_write_json, output_directory
-    from .modes import get_mode
+    from ..benchmark.datasets import load_dataset
+    from ..benchmark.runner import BenchmarkSpec, read_results, run_benchmark, series_id
+    from ..benchmark.summary import plot, summarize, table
+    from ..files import atomic_write_json, output_directory
+    from ..modes import get_mode
 
     output_directory(args.out)
     dataset = load_dataset(args.dataset)
@@ -576,8 +576,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     )
     summary["series"] = {"id": series_id(series), **series}
     if args.shard is not None:  # a part of the benchmark: its own summary, merged by 'benchmark summary'
-        from .benchmark.runner import shard_label
-        from .benchmark.summary import shard_summary_name
+        from ..benchmark.runner import shard_label
+        from ..benchmark.summary import shard_summary_name
 
         summary["series"].update(shard=shard_label(args.shard), only=list(args.only) if args.only else None)
         atomic_write_json(out / shard_summary_name(args.shard), summary)
@@ -591,9 +591,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def _cmd_meta_train(args: argparse.Namespace) -> int:
-    from .benchmark.datasets import load_dataset
-    from .config import load_agent_config
-    from .files import output_directory
+    from ..benchmark.datasets import load_dataset
+    from ..config import load_agent_config
+    from ..files import output_directory
 
     output_directory(args.out)
     train_set = load_dataset(args.train)
@@ -603,8 +603,8 @@ def _cmd_meta_train(args: argparse.Namespace) -> int:
     validation = [t.parse(warn=False) for t in validation_set.targets]
     folding = _folding_model(args)
     _limit_threads(1)
-    from .distributed import detect_world
-    from .meta import MetaTrainSettings, meta_train
+    from ..rl.distributed import detect_world
+    from ..rl.meta import MetaTrainSettings, meta_train
 
     world = detect_world()  # torchrun's or srun's variables; a group of one otherwise
     settings = MetaTrainSettings(
@@ -641,8 +641,8 @@ def _cmd_meta_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from .benchmark.summary import merge_shards, plot, table
-    from .files import atomic_write_json, output_directory
+    from ..benchmark.summary import merge_shards, plot, table
+    from ..files import atomic_write_json, output_directory
 
     summary, records = merge_shards(args.dirs)
     out = output_directory(args.out or args.dirs[0])
@@ -656,13 +656,13 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     if args.stats:
-        from .benchmark.stats import compare_stats
+        from ..benchmark.stats import compare_stats
 
         print(compare_stats(args.dirs, pool=args.pool, at=args.at), flush=True)
         return EXIT_OK
     if args.pool or args.at is not None:
         raise ConfigError(f"{'--pool' if args.pool else '--at'} applies to the test: add --stats")
-    from .benchmark.summary import compare
+    from ..benchmark.summary import compare
 
     print(compare(args.dirs), flush=True)
     return EXIT_OK

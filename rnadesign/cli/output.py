@@ -1,7 +1,7 @@
 """What ``rnadesign design`` writes: a design result as FASTA, JSON, CSV or TSV text, and its pictures.
 
 Text is returned, not printed (the command line prints). Every format carries, per reported design,
-the metrics of :class:`~rnadesign.folding.DesignMetrics` in rank order (:func:`~rnadesign.design.rank_designs`).
+the metrics of :class:`~rnadesign.model.folding.DesignMetrics` in rank order (:func:`~rnadesign.design.rank_designs`).
 Pictures are SVG files: ViennaRNA's naview layout of the design's MFE structure, each base coloured
 by its positional defect against the target.
 """
@@ -16,11 +16,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .files import atomic_write_text
+from ..files import atomic_write_text
 
 if TYPE_CHECKING:
-    from .design import Design
-    from .folding import DesignMetrics
+    from ..design import Design
+    from ..model.folding import DesignMetrics
 
 __all__ = ["COLUMNS", "FORMATS", "PlotWriter", "header", "render"]
 
@@ -220,15 +220,15 @@ class PlotWriter:
     """Writes one SVG per reported design into ``directory``, never twice under one name in a run."""
 
     def __init__(self, directory: str | Path):
-        from .files import output_directory
+        from ..files import output_directory
 
         self.directory = output_directory(directory)
         self._taken: set[str] = set()
 
     def write(self, result: Design) -> list[Path]:
         """The pictures of ``result``'s designs (``NAME.svg``, or ``NAME_RANK.svg`` for several)."""
-        from .folding import positional_defect
-        from .structure import parse_structure
+        from ..model.folding import positional_defect
+        from ..model.structure import parse_structure
 
         target = parse_structure(result.target, warn=False)
         paths = []

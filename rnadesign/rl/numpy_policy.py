@@ -2,7 +2,7 @@
 
 ``import torch`` alone costs over a second, which is all of the time that sampling designs for a
 small target takes in the ``meta-learna`` mode. :class:`NumpyPolicy` re-implements the policy
-branch of the network that :func:`rnadesign.policies.policy_kwargs` builds for SB3's
+branch of the network that :func:`rnadesign.rl.policies.policy_kwargs` builds for SB3's
 ``ActorCriticPolicy`` (features extractor -> ``mlp_extractor.policy_net`` -> ``action_net``) and
 reads the weights from that policy's ``state_dict()``, under the same key names. The value branch
 is not needed to sample and is ignored.
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # the annotations only; rnadesign.config is light, but nothing here needs it at run time
-    from .config import AgentConfig
+    from ..config import AgentConfig
 
 __all__ = ["N_ACTIONS", "N_SEQUENCE_SYMBOLS", "N_STRUCTURE_SYMBOLS", "NumpyPolicy"]
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import RnaDesignError
+from ..errors import RnaDesignError
 
 __all__ = [
     "InvalidStructureError",
@@ -225,7 +225,7 @@ class Target:
     """The raw dot-bracket text; validate it with :meth:`parse`."""
     constraint: str | None = None
     """The target's own sequence constraint (IUPAC letters) from the line after its structure, not yet
-    validated (see :mod:`rnadesign.constraints`); None when it has none."""
+    validated (see :mod:`rnadesign.model.constraints`); None when it has none."""
 
     def parse(self, *, warn: bool = True) -> Structure:
         """Validate the text (see :func:`parse_structure`)."""

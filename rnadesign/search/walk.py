@@ -25,17 +25,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .clock import Deadline
-from .folding import DEFAULT_MODEL, FoldingModel, energies, hamming
-from .structure import Structure, pair_table
+from ..model.alphabet import PAIRS
+from ..model.folding import DEFAULT_MODEL, FoldingModel, energies, hamming
+from ..model.structure import Structure, pair_table
+from ..run.clock import Deadline
 
 if TYPE_CHECKING:
-    from .constraints import BoundConstraints
+    from ..model.constraints import BoundConstraints
 
 __all__ = ["WalkResult", "adaptive_walk", "decoy_repair"]
 
-#: The canonical pairs, in the order every weight and prior over pairs follows.
-PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
+#: The walk's draw over :data:`~rnadesign.model.alphabet.PAIRS` (in that order) and over loop bases.
 _PAIR_WEIGHTS = np.array([3, 3, 2, 2, 1, 1], dtype=float) / 12
 _UNPAIRED = "ACGU"
 _UNPAIRED_WEIGHTS = np.array([4, 1, 1, 2], dtype=float) / 8  # loops favour A, as designers know

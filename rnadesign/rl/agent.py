@@ -18,15 +18,15 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-from .clock import Deadline
-from .config import AgentConfig
+from ..config import AgentConfig
+from ..model.folding import FoldingModel
+from ..model.structure import Structure
+from ..run.clock import Deadline
 from .env import RnaDesignEnv
-from .folding import FoldingModel
 from .policies import policy_kwargs
-from .structure import Structure
 
 if TYPE_CHECKING:
-    from .constraints import BoundConstraints
+    from ..model.constraints import BoundConstraints
     from .distributed import Group
 
 __all__ = ["local_vec_env", "make_ppo", "sample_episodes", "sampling_policy", "seed_everything"]
@@ -68,9 +68,9 @@ def make_ppo(
     ``vec_env`` replaces the default (``agent.ppo.n_envs`` environments in this process, folding
     within ``deadline``); ``targets`` still sets the rollout size. With ``group`` (distributed
     meta-training), every optimizer step averages the gradients of the group's ranks and clips the
-    average (:class:`~rnadesign.distributed.AveragingAdam`); SB3's own clip of the local gradient is off.
+    average (:class:`~rnadesign.rl.distributed.AveragingAdam`); SB3's own clip of the local gradient is off.
     With ``constraints`` (one target) the environments place only allowed nucleotides: SB3 has no action
-    masking, so a disallowed action is mapped to an allowed one (:func:`~rnadesign.env.action_table`).
+    masking, so a disallowed action is mapped to an allowed one (:func:`~rnadesign.rl.env.action_table`).
     """
     if vec_env is None:
         vec_env = local_vec_env(targets, agent, folding, agent.ppo.n_envs, deadline, constraints)

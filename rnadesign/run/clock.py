@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from .folding import DEFAULT_MODEL, FoldingModel, fold
+from ..model.folding import DEFAULT_MODEL, FoldingModel, fold
 
 __all__ = ["Deadline", "follow"]
 
@@ -26,7 +26,7 @@ class Deadline:
 
     Args:
         at: when the run must have returned.
-        fold_s: a first estimate of one fold's seconds (e.g. :func:`~rnadesign.folding.estimate_fold_seconds`).
+        fold_s: a first estimate of one fold's seconds (e.g. :func:`~rnadesign.model.folding.estimate_fold_seconds`).
         reserve_folds: folds' worth of time kept back for the final check of the best design (one
             refold; the unique-MFE check of a solution, 2-3 folds more, is made only if it fits).
     """
@@ -49,7 +49,8 @@ class Deadline:
         return self.fits(self.fold_s)
 
     def fold(self, sequence: str, model: FoldingModel = DEFAULT_MODEL) -> tuple[str, float]:
-        """:func:`~rnadesign.folding.fold`, timed; the fold estimate follows the folds measured (:func:`follow`)."""
+        """:func:`~rnadesign.model.folding.fold`, timed; the fold estimate follows the folds measured
+        (:func:`follow`)."""
         start = time.perf_counter()
         result = fold(sequence, model)
         seconds = time.perf_counter() - start

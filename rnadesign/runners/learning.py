@@ -15,11 +15,11 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 
-from .agent import make_ppo, seed_everything
-from .config import AgentConfig
-from .modes import get_mode
-from .policy_file import PolicyFile, PolicyFileError
-from .state import DesignRun
+from ..config import AgentConfig
+from ..rl.agent import make_ppo, seed_everything
+from ..rl.policy_file import PolicyFile, PolicyFileError
+from ..run.state import DesignRun
+from ..search.walk import adaptive_walk
 
 __all__ = ["DesignCallback", "estimate_update_s", "run_learning"]
 
@@ -60,7 +60,9 @@ class DesignCallback(BaseCallback):
     def _on_step(self) -> bool:
         for done, info in zip(self.locals["dones"], self.locals["infos"]):
             if done:
-                self.run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
+                self.run.record_episode(
+                    info["sequence"], info["distance"], info["folds"], info["folded"], refine=adaptive_walk
+                )
                 if info["distance"] < self.agent_best:
                     self.agent_best, self.agent_best_at = info["distance"], time.perf_counter()
         if not self.check():
@@ -109,7 +111,7 @@ def run_learning(run: DesignRun, agent: AgentConfig, policy: PolicyFile | None =
     """
     settings = run.settings
     seed_everything(run.seed)
-    stall = (settings.stall_restart or None) if get_mode(settings.mode).stall_restart else None
+    stall = settings.stall_restart or None  # 0 for a mode the registry says ignores it (design())
     initial_state = None
     if policy is not None:
         initial_state = {k: torch.as_tensor(v) for k, v in policy.state_dict.items()}

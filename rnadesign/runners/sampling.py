@@ -1,6 +1,6 @@
 """The sampling runner (``meta-learna``): designs drawn from a pre-trained policy, no learning.
 
-The policy runs in NumPy (:class:`~rnadesign.numpy_policy.NumpyPolicy`): sampling never imports
+The policy runs in NumPy (:class:`~rnadesign.rl.numpy_policy.NumpyPolicy`): sampling never imports
 torch or stable-baselines3, whose imports alone (1-1.5 s here) were most of the time a short design
 took. A network NumPy does not implement falls back to the torch policy.
 """
@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from .config import AgentConfig
-from .env import RnaDesignEnv
-from .numpy_policy import NumpyPolicy
-from .policy_file import PolicyFile
-from .state import DesignRun
+from ..config import AgentConfig
+from ..rl.env import RnaDesignEnv
+from ..rl.numpy_policy import NumpyPolicy
+from ..rl.policy_file import PolicyFile
+from ..run.state import DesignRun
+from ..search.walk import adaptive_walk
 
 __all__ = ["policy_episodes", "run_policy_only", "run_sampling"]
 
@@ -27,7 +28,7 @@ def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None
         _run_sampling_torch(run, agent, policy)
         return
     for info in policy_episodes(run, agent, policy):
-        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
+        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"], refine=adaptive_walk)
         if run.should_stop():
             return
 
@@ -35,7 +36,7 @@ def run_sampling(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None
 def run_policy_only(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     """``policy`` mode: the pre-trained policy's designs alone, no refinement walk (an ablation)."""
     for info in policy_episodes(run, agent, policy):
-        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"], refine=False)
+        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
         if run.should_stop():
             return
 
@@ -71,7 +72,7 @@ def policy_episodes(
 
 
 def _run_sampling_torch(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
-    from .agent import local_vec_env, sample_episodes, sampling_policy, seed_everything
+    from ..rl.agent import local_vec_env, sample_episodes, sampling_policy, seed_everything
 
     seed_everything(run.seed)
     # SB3's policy cannot mask its actions: the environments map a disallowed one to an allowed one.
@@ -82,7 +83,7 @@ def _run_sampling_torch(run: DesignRun, agent: AgentConfig, policy: PolicyFile) 
     network = sampling_policy(vec_env, agent, policy.state_dict)
 
     def on_done(_: int, info: dict[str, Any]) -> bool:
-        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"])
+        run.record_episode(info["sequence"], info["distance"], info["folds"], info["folded"], refine=adaptive_walk)
         return run.should_stop()
 
     sample_episodes(network, vec_env, on_done)

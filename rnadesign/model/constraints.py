@@ -10,7 +10,7 @@ bases per site and pairs per pair, the checks (:meth:`~BoundConstraints.violatio
 onto the mask, :meth:`~BoundConstraints.repair` of the GC content and of motifs, both keeping every target
 pair complementary and inside the mask).
 
-Standard library only, like :mod:`rnadesign.structure`: the command line validates constraints before it
+Standard library only, like :mod:`rnadesign.model.structure`: the command line validates constraints before it
 pays for heavy imports. Every error is a :class:`ConstraintError` whose one-line message names the
 1-based position where there is one.
 """
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .structure import Structure
 
 __all__ = ["BoundConstraints", "ConstraintError", "DesignConstraints", "IUPAC", "intersect_patterns"]

@@ -1,6 +1,6 @@
 """The hybrid designer: the learned policy proposes, an ensemble-aware search finishes.
 
-Every candidate is seen through its whole Boltzmann ensemble (:func:`~rnadesign.folding.ensemble_view`:
+Every candidate is seen through its whole Boltzmann ensemble (:func:`~rnadesign.model.folding.ensemble_view`:
 an MFE fold and a partition function), and success is the MFE structure equal to the target. The
 search keeps the ``population`` best designs by the objective (normalised ensemble defect, or
 -ln P(target) per site), draws a parent by a softmax over the objective, draws a site in proportion
@@ -14,7 +14,7 @@ has not improved for ``patience`` steps, the search starts afresh (``restart``: 
 positional-defect sites, structured mutation) and NEMO (designer priors); the code is ours.
 
 A design at least as close to the target as any before it is also finished (``finish_share``, ``finish``):
-by default by negative design against the decoys (:func:`~rnadesign.search.decoy_repair`: changes of up to
+by default by negative design against the decoys (:func:`~rnadesign.search.walk.decoy_repair`: changes of up to
 three sites or pairs around the mispaired sites, screened by energy evaluation against every competing
 structure its folds have shown, only the best folded), or by LEARNA's adaptive walk (MFE folds at the
 mispaired sites). The ensemble objective brings long designs close and the finish finds the last pair or
@@ -29,7 +29,7 @@ in loops, G-A hairpin mismatches) alone, the ablation without the policy. Both f
 deadline and count every fold (an ensemble view counts as three folds, two without pair probabilities).
 
 A long target that the designer's start leaves unsolved gets a second start, composed of its parts'
-designs (:mod:`~rnadesign.hierarchy`): the parts are designed alone by this search, joined two at a time
+designs (:mod:`~rnadesign.search.hierarchy`): the parts are designed alone by this search, joined two at a time
 and designed again, and the search finishes the whole from there (:func:`seed_start`).
 
 Under constraints (``run.constraints``) the start draws only allowed bases and pairs, a mutation only
@@ -49,20 +49,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import hierarchy
-from .clock import Deadline, follow
-from .config import AgentConfig, SearchConfig
-from .folding import EnsembleView, bonus_hairpins, ensemble_view, positional_defect
-from .policy_file import PolicyFile
-from .search import PAIRS, adaptive_walk, decoy_repair
-from .state import DesignRun
-from .structure import Structure
+from ..config import SearchConfig
+from ..model.alphabet import PAIRS
+from ..model.folding import EnsembleView, bonus_hairpins, ensemble_view, positional_defect
+from ..model.structure import Structure
+from ..run.clock import Deadline, follow
+from ..run.state import DesignRun
+from .walk import adaptive_walk, decoy_repair
 
 if TYPE_CHECKING:
-    from .constraints import BoundConstraints
-    from .numpy_policy import NumpyPolicy
+    from ..model.constraints import BoundConstraints
 
-__all__ = ["EnsembleSearch", "designer_start", "seed_start", "run_hybrid", "run_search"]
+__all__ = ["EnsembleSearch", "designer_start"]
 
 #: Stems GC-rich, as designers make them (NEMO weighs GC/CG 16, AU/UA 9, GU/UG 2).
 PAIR_WEIGHTS = np.array([16, 16, 9, 9, 2, 2], dtype=float)
@@ -133,34 +131,6 @@ class Candidate:
     @property
     def sequence(self) -> str:
         return self.view.sequence
-
-
-def policy_priors(target: Structure, agent: AgentConfig, network: NumpyPolicy) -> tuple[np.ndarray, np.ndarray] | None:
-    """The policy's own action probabilities at every site, as mutation priors: per site, weights over
-    ACGU (unpaired sites) and over :data:`PAIRS` (a pair's opening site; GU/UG get none, the policy never
-    places them). None for a policy that sees the nucleotides placed (its choices depend on the design)."""
-    from .env import PAIR_ACTIONS, UNPAIRED_ACTIONS, RnaDesignEnv
-
-    if agent.env.include_sequence:
-        return None
-    env = RnaDesignEnv([target], agent.env)
-    observation, _ = env.reset(seed=0)
-    observations = [observation]
-    for _ in range(target.n_decisions - 1):  # not the last step: that one would fold
-        observation, *_ = env.step(0)
-        observations.append(observation)
-    probabilities = network.probabilities(np.stack(observations))
-    unpaired = np.zeros((len(target), len(UNPAIRED)))
-    pairs = np.zeros((len(target), len(PAIRS)))
-    sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
-    for site, p in zip(sites, probabilities):
-        if target.pairs[site] == -1:
-            for action, base in enumerate(UNPAIRED_ACTIONS):
-                unpaired[site, UNPAIRED.index(base)] = p[action]
-        else:
-            for action, (a, b) in enumerate(PAIR_ACTIONS):
-                pairs[site, PAIRS.index(a + b)] = p[action]
-    return unpaired, pairs
 
 
 class EnsembleSearch:
@@ -450,69 +420,3 @@ class EnsembleSearch:
         while len(self.population) < self.config.population and self.run.clock.fits(self.view_s):
             if not self.offer_child():
                 return
-
-
-def seed_start(search: EnsembleSearch, run: DesignRun, config: SearchConfig) -> None:
-    """Seed the search with the designer's start, finished. For a long target (``config.hierarchy``) that
-    start's finish gets at most ``config.start_finish`` of the time limit, and if the target is still
-    unsolved a start composed of its parts' designs follows
-    (:func:`~rnadesign.hierarchy.hierarchical_start`; under constraints, repaired to them), finished in
-    its turn whatever its distance."""
-    start = designer_start(run.target, run.rng, config.boost > 1, run.constraints)
-    long = hierarchy.applies(run.target, config)
-    if long:
-        search.finish_cap = config.start_finish * run.settings.time_limit
-    search.seed([start])
-    search.finish_cap = None
-    if not long or not search.population or run.should_stop():
-        return
-    composed = hierarchy.hierarchical_start(run, config, start)
-    if run.should_stop():
-        return
-    search.finish_best = math.inf  # a new lineage: finish it even if the start's finish got closer
-    search.seed([composed])
-
-
-def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyFile | None = None) -> None:
-    """``search`` mode: the ensemble-aware search from a designer's start, no policy (an ablation)."""
-    search = EnsembleSearch(run, run.settings.search)
-    seed_start(search, run, run.settings.search)
-    search.run_until_done()
-
-
-def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
-    """``hybrid`` mode: the policy's designs seed (and reseed) the ensemble-aware search."""
-    config = run.settings.search
-    search = EnsembleSearch(run, config)
-    # The designer's start first, as in ``search``: on long targets its finish alone often solves them, and
-    # the policy's part (its priors at every site, then its designs: an MFE fold each, then an evaluation)
-    # would take up to seconds before it.
-    seed_start(search, run, config)
-    if not search.population or run.should_stop():
-        return
-    from .numpy_policy import NumpyPolicy
-    from .sampling import policy_episodes
-
-    # The policy's designs are proposals for the search, which spends the folds of the 4^k local step better.
-    agent = dataclasses.replace(agent, env=dataclasses.replace(agent.env, mutation_threshold=0))
-    network = NumpyPolicy(agent, policy.state_dict)  # one network for the priors and the designs
-    episodes = policy_episodes(run, agent, policy, network)
-
-    def sample(n: int) -> list[str]:
-        designs: list[tuple[int, str]] = []
-        for info in episodes:
-            if not info["folded"]:
-                break
-            run.record_episode(info["sequence"], info["distance"], info["folds"], refine=False)
-            designs.append((info["distance"], info["sequence"]))
-            if len(designs) >= n or run.should_stop():
-                break
-        designs.sort()
-        return [sequence for _, sequence in designs[: config.population]]
-
-    search.reseed = sample
-    priors = policy_priors(run.target, agent, network)
-    if priors is not None:
-        search.mix_priors(priors)
-    search.seed(sample(config.policy_designs))
-    search.run_until_done()

@@ -14,18 +14,17 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..model.folding import DesignCheck, check_design, estimate_fold_seconds
+from ..model.structure import Structure
 from .clock import Deadline
-from .folding import DesignCheck, check_design, estimate_fold_seconds
-from .search import adaptive_walk
-from .structure import Structure
 
 if TYPE_CHECKING:
-    from .constraints import BoundConstraints
-    from .design import DesignSettings
+    from ..model.constraints import BoundConstraints
+    from .settings import DesignSettings
 
 __all__ = ["DesignRun", "OnBest"]
 
@@ -33,6 +32,9 @@ _log = logging.getLogger("rnadesign.design")
 
 #: Called with (sequence, distance, seconds since the design started) whenever the best design improves.
 OnBest = Callable[[str, int, float], None]
+#: A local search that polishes one design (:func:`~rnadesign.search.walk.adaptive_walk`'s signature): the
+#: runner that wants its designs refined passes it in, so the run core imports no search.
+Refine = Callable[..., Any]
 
 
 class DesignRun:
@@ -120,10 +122,10 @@ class DesignRun:
 
     # -- recording designs ----------------------------------------------------------------------
     def record_episode(
-        self, sequence: str, distance: int, folds: int = 1, folded: bool = True, *, refine: bool = True
+        self, sequence: str, distance: int, folds: int = 1, folded: bool = True, *, refine: Refine | None = None
     ) -> None:
-        """Record a design the policy produced; with ``refine``, refine it by local search if it is among
-        the policy's best.
+        """Record a design the policy produced; with ``refine`` (a local search such as
+        :func:`~rnadesign.search.walk.adaptive_walk`), refine it by that search if it is among the policy's best.
 
         The walk gets at most ``settings.refine_share`` of the time elapsed so far. An episode the
         environment ended unfolded (no time left for its fold) counts as an episode and nothing more.
@@ -144,7 +146,7 @@ class DesignRun:
         share = self.settings.refine_share
         if self.done or share == 0 or self.refine_time > share * (now - self.start) or not self.clock.fits_fold():
             return
-        walk = adaptive_walk(
+        walk = refine(
             sequence,
             self.target,
             self.rng,

@@ -12,7 +12,7 @@ finishes the designer's start. NUPACK's design decomposes in the same spirit (an
 designs as constraints; here they are only a start).
 
 Under design constraints each part is designed under its segment of them
-(:meth:`~rnadesign.constraints.DesignConstraints.segment`: its part of the sequence constraint, the
+(:meth:`~rnadesign.model.constraints.DesignConstraints.segment`: its part of the sequence constraint, the
 GC window, the forbidden motifs, the wobble rule); a part whose segment cannot meet the GC window
 alone is designed without it. The run's search repairs the composition to the whole target's
 constraints (the GC window over the whole, motifs across the parts' ends) before it evaluates it.
@@ -33,12 +33,14 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from .structure import Structure, parse_structure
+from ..model.constraints import ConstraintError
+from ..model.structure import Structure, parse_structure
+from ..run.state import DesignRun
+from .ensemble import EnsembleSearch, designer_start
 
 if TYPE_CHECKING:
-    from .config import SearchConfig
-    from .design import DesignSettings
-    from .state import DesignRun
+    from ..config import SearchConfig
+    from ..run.settings import DesignSettings
 
 __all__ = ["applies", "hierarchical_start", "parts", "plan"]
 
@@ -119,8 +121,6 @@ def hierarchical_start(run: DesignRun, config: SearchConfig, start: str) -> str:
     that share of it in proportion to its length, and each stops when its part folds; the folds are counted
     on ``run``. Under constraints each part obeys its segment of them (see the module docstring).
     """
-    from .hybrid import EnsembleSearch, designer_start
-
     target, settings = run.target, run.settings
     share = config.hierarchy_share * settings.time_limit
     end = min(time.perf_counter() + share, run.deadline - 0.1 * settings.time_limit)
@@ -164,9 +164,6 @@ def _part_run(run: DesignRun, part: Structure, lo: int, settings: DesignSettings
     """The design run of the part of ``run.target`` that starts at site ``lo``, under its segment of the
     run's constraints (without the GC window when the segment cannot meet it alone); None when the
     segment admits no design."""
-    from .constraints import ConstraintError
-    from .state import DesignRun
-
     seed, name = int(run.rng.integers(2**31)), f"{run.name}[{lo + 1}-{lo + len(part)}]"
     # The part's fold estimate from the whole target's, measured on this run: timing a fold of the part's
     # length instead took 0.1-0.16 s at 200-350 nt, past the share of a join given less than that. Folds

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .errors import RnaDesignError
+from ..errors import RnaDesignError
 
 __all__ = [
     "ArgumentParser",

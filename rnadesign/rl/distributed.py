@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 
-from .errors import ConfigError, RnaDesignError
+from ..errors import ConfigError, RnaDesignError
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",

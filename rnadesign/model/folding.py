@@ -16,7 +16,7 @@ from pathlib import Path
 
 import RNA
 
-from .errors import ConfigError, RnaDesignError
+from ..errors import ConfigError, RnaDesignError
 from .structure import Structure, parse_structure
 
 __all__ = [
@@ -251,7 +251,7 @@ def fold(sequence: str, model: FoldingModel = DEFAULT_MODEL) -> tuple[str, float
 def energies(sequence: str, structures: list[str], model: FoldingModel = DEFAULT_MODEL) -> list[float]:
     """Free energies (kcal/mol) of ``structures`` on ``sequence``, evaluated, not folded: tens of
     microseconds each at any length (an MFE fold of 400 nt takes about 0.15 s). ``sequence`` is over
-    ACGU (not checked: this is the inner loop of :func:`~rnadesign.search.decoy_repair`)."""
+    ACGU (not checked: this is the inner loop of :func:`~rnadesign.search.walk.decoy_repair`)."""
     _use_parameters(model)
     fc = RNA.fold_compound(sequence, _model_details(model), RNA.OPTION_EVAL_ONLY)
     return [fc.eval_structure(structure) for structure in structures]

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import itertools
 
+from .alphabet import PAIRS
 from .folding import DEFAULT_MODEL, FoldingModel, energies
-from .search import PAIRS
 from .structure import Structure
 
 __all__ = ["bulged_lone_pairs", "gc_sequence", "lone_pair_bound", "undesignable"]
@@ -37,7 +37,7 @@ _LOCAL_DANGLES = (0, 2)
 def undesignable(target: Structure, model: FoldingModel = DEFAULT_MODEL, *, loops: bool = True) -> list[str]:
     """Why no sequence folds into ``target`` under ``model``: one line per proof, empty when none is found
     (which does not prove the target designable); ``loops`` False leaves out the loops ViennaRNA cannot
-    form (:func:`~rnadesign.structure.parse_structure` warns of those). Costs a few thousand energy
+    form (:func:`~rnadesign.model.structure.parse_structure` warns of those). Costs a few thousand energy
     evaluations for each lone pair across a one-base bulge (about 0.1 s at 100 nt), nothing without one."""
     reasons = target.unfoldable_loops() if loops else []
     if model.dangles in _LOCAL_DANGLES:

@@ -11,14 +11,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from ._registration import ENV_ID, register_envs
-from .clock import Deadline
-from .config import EnvConfig
-from .folding import DEFAULT_MODEL, FoldingModel, fold, hamming
-from .structure import Structure, parse_structure
+from ..config import EnvConfig
+from ..model.folding import DEFAULT_MODEL, FoldingModel, fold, hamming
+from ..model.structure import Structure, parse_structure
+from ..run.clock import Deadline
+from .registration import ENV_ID, register_envs
 
 if TYPE_CHECKING:
-    from .constraints import BoundConstraints
+    from ..model.constraints import BoundConstraints
 
 __all__ = ["ENV_ID", "RnaDesignEnv", "LocalImprovement", "local_improvement"]
 
@@ -179,7 +179,7 @@ class RnaDesignEnv(gym.Env):
     between its MFE structure and the target; if ``0 < d < mutation_threshold`` every assignment
     of the mismatched sites is tried and the best sequence is kept. Reward = (1 - d/L) ** e with
     e = ``reward_exponent``. With ``constraints`` the reward is multiplied by
-    :meth:`~rnadesign.constraints.BoundConstraints.reward_factor`: less outside the GC window, halved
+    :meth:`~rnadesign.model.constraints.BoundConstraints.reward_factor`: less outside the GC window, halved
     for every forbidden motif.
 
     ## Episode End
@@ -198,13 +198,13 @@ class RnaDesignEnv(gym.Env):
     of a random permutation (a new permutation each epoch); ``options={"target_index": i}`` picks one.
 
     ## Arguments
-    - ``targets``: one dot-bracket string or :class:`~rnadesign.structure.Structure`, or a sequence of them.
+    - ``targets``: one dot-bracket string or :class:`~rnadesign.model.structure.Structure`, or a sequence of them.
     - ``config``: an :class:`~rnadesign.config.EnvConfig` (or a dict of its fields).
-    - ``folding``: a :class:`~rnadesign.folding.FoldingModel`; ViennaRNA defaults otherwise.
+    - ``folding``: a :class:`~rnadesign.model.folding.FoldingModel`; ViennaRNA defaults otherwise.
     - ``render_mode``: None or ``"ansi"``.
-    - ``deadline``: a :class:`~rnadesign.clock.Deadline` every fold of the episode must fit before
+    - ``deadline``: a :class:`~rnadesign.run.clock.Deadline` every fold of the episode must fit before
       (a design run shares its own with its environments); None: no limit.
-    - ``constraints``: :class:`~rnadesign.constraints.BoundConstraints` bound to the one target; None:
+    - ``constraints``: :class:`~rnadesign.model.constraints.BoundConstraints` bound to the one target; None:
       unconstrained.
 
     ```python

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .config import AgentConfig
-from .errors import RnaDesignError
-from .files import atomic_open
+from ..config import AgentConfig
+from ..errors import RnaDesignError
+from ..files import atomic_open
 
 __all__ = [
     "FORMAT",

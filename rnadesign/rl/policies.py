@@ -19,14 +19,14 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-from .config import AgentConfig, NetworkConfig
+from ..config import AgentConfig, NetworkConfig
 from .env import N_SEQUENCE_SYMBOLS, N_STRUCTURE_SYMBOLS
 
 __all__ = ["RnaFeaturesExtractor", "policy_kwargs"]
 
 
 class RnaFeaturesExtractor(BaseFeaturesExtractor):
-    """Features of an :class:`~rnadesign.env.RnaDesignEnv` observation.
+    """Features of an :class:`~rnadesign.rl.env.RnaDesignEnv` observation.
 
     Args:
         observation_space: the env's Box of integer codes, one or two channels of width 2r+1.

@@ -1,0 +1,114 @@
+"""The ``search`` and ``hybrid`` modes: the ensemble-aware search (:mod:`rnadesign.search.ensemble`) from a
+designer's start, and in ``hybrid`` also from the pre-trained policy's designs, its action probabilities
+mixed into the mutation priors. The one place the policy (:mod:`rnadesign.rl`) meets the search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ..config import AgentConfig, SearchConfig
+from ..model.alphabet import PAIRS
+from ..model.structure import Structure
+from ..rl.numpy_policy import NumpyPolicy
+from ..rl.policy_file import PolicyFile
+from ..run.state import DesignRun
+from ..search import hierarchy
+from ..search.ensemble import UNPAIRED, EnsembleSearch, designer_start
+from .sampling import policy_episodes
+
+__all__ = ["policy_priors", "run_hybrid", "run_search", "seed_start"]
+
+
+def policy_priors(target: Structure, agent: AgentConfig, network: NumpyPolicy) -> tuple[np.ndarray, np.ndarray] | None:
+    """The policy's own action probabilities at every site, as mutation priors: per site, weights over
+    ACGU (unpaired sites) and over :data:`PAIRS` (a pair's opening site; GU/UG get none, the policy never
+    places them). None for a policy that sees the nucleotides placed (its choices depend on the design)."""
+    from ..rl.env import PAIR_ACTIONS, UNPAIRED_ACTIONS, RnaDesignEnv
+
+    if agent.env.include_sequence:
+        return None
+    env = RnaDesignEnv([target], agent.env)
+    observation, _ = env.reset(seed=0)
+    observations = [observation]
+    for _ in range(target.n_decisions - 1):  # not the last step: that one would fold
+        observation, *_ = env.step(0)
+        observations.append(observation)
+    probabilities = network.probabilities(np.stack(observations))
+    unpaired = np.zeros((len(target), len(UNPAIRED)))
+    pairs = np.zeros((len(target), len(PAIRS)))
+    sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
+    for site, p in zip(sites, probabilities):
+        if target.pairs[site] == -1:
+            for action, base in enumerate(UNPAIRED_ACTIONS):
+                unpaired[site, UNPAIRED.index(base)] = p[action]
+        else:
+            for action, (a, b) in enumerate(PAIR_ACTIONS):
+                pairs[site, PAIRS.index(a + b)] = p[action]
+    return unpaired, pairs
+
+
+def seed_start(search: EnsembleSearch, run: DesignRun, config: SearchConfig) -> None:
+    """Seed the search with the designer's start, finished. For a long target (``config.hierarchy``) that
+    start's finish gets at most ``config.start_finish`` of the time limit, and if the target is still
+    unsolved a start composed of its parts' designs follows
+    (:func:`~rnadesign.search.hierarchy.hierarchical_start`; under constraints, repaired to them), finished in
+    its turn whatever its distance."""
+    start = designer_start(run.target, run.rng, config.boost > 1, run.constraints)
+    long = hierarchy.applies(run.target, config)
+    if long:
+        search.finish_cap = config.start_finish * run.settings.time_limit
+    search.seed([start])
+    search.finish_cap = None
+    if not long or not search.population or run.should_stop():
+        return
+    composed = hierarchy.hierarchical_start(run, config, start)
+    if run.should_stop():
+        return
+    search.finish_best = math.inf  # a new lineage: finish it even if the start's finish got closer
+    search.seed([composed])
+
+
+def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyFile | None = None) -> None:
+    """``search`` mode: the ensemble-aware search from a designer's start, no policy (an ablation)."""
+    search = EnsembleSearch(run, run.settings.search)
+    seed_start(search, run, run.settings.search)
+    search.run_until_done()
+
+
+def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
+    """``hybrid`` mode: the policy's designs seed (and reseed) the ensemble-aware search."""
+    config = run.settings.search
+    search = EnsembleSearch(run, config)
+    # The designer's start first, as in ``search``: on long targets its finish alone often solves them, and
+    # the policy's part (its priors at every site, then its designs: an MFE fold each, then an evaluation)
+    # would take up to seconds before it.
+    seed_start(search, run, config)
+    if not search.population or run.should_stop():
+        return
+    # The policy's designs are proposals for the search, which spends the folds of the 4^k local step better.
+    agent = dataclasses.replace(agent, env=dataclasses.replace(agent.env, mutation_threshold=0))
+    network = NumpyPolicy(agent, policy.state_dict)  # one network for the priors and the designs
+    episodes = policy_episodes(run, agent, policy, network)
+
+    def sample(n: int) -> list[str]:
+        designs: list[tuple[int, str]] = []
+        for info in episodes:
+            if not info["folded"]:
+                break
+            run.record_episode(info["sequence"], info["distance"], info["folds"])
+            designs.append((info["distance"], info["sequence"]))
+            if len(designs) >= n or run.should_stop():
+                break
+        designs.sort()
+        return [sequence for _, sequence in designs[: config.population]]
+
+    search.reseed = sample
+    priors = policy_priors(run.target, agent, network)
+    if priors is not None:
+        search.mix_priors(priors)
+    search.seed(sample(config.policy_designs))
+    search.run_until_done()
