@@ -166,7 +166,7 @@ def test_datasets_resolve_from_a_source_checkout_on_pythonpath(tmp_path):
     assert count == "29" and location.startswith(str(ROOT))
 
 
-@pytest.mark.parametrize("module", ["rnadesign.rl.env"])
+@pytest.mark.parametrize("module", ["rnadesign.rl.env", "rnadesign.env"])  # the second: the old address, an alias
 def test_registering_the_env_id_needs_only_the_env_module(module):
     code = f"import gymnasium as gym; env = gym.make('{module}:RnaDesign-v0', targets='((....))'); print('ok')"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -190,6 +190,7 @@ LAYERS = {
     "rnadesign.runners": 4,
     "rnadesign.modes": 5,
     "rnadesign.design": 5,
+    "rnadesign.env": 5,  # the environment's old address, an alias of rnadesign.rl.env
     "rnadesign.benchmark": 6,
     "rnadesign.cli": 7,
     "rnadesign.__main__": 8,
