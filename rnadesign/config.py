@@ -338,7 +338,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "learna-fast": {
         "description": "LEARNA's network without the LSTM, updated every 16 episodes from 16 envs: "
-        "our measured default for the learna mode (scripts/learna_taneda.py)",
+        "our measured default for the learna mode (scripts/measure/learna_taneda.py)",
         "env": {"state_radius": 32, "reward_exponent": 9.34, "mutation_threshold": 5},
         "network": {
             "embedding_size": 3,

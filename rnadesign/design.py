@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import RnaDesignError
-from .model.folding import DEFAULT_MODEL, DesignMetrics, FoldingModel, design_metrics, gc_content, vienna_version
+from .model.folding import DEFAULT_MODEL, FoldingModel, vienna_version
+from .model.metrics import DesignMetrics, design_metrics, gc_content
 from .model.structure import Structure, parse_structure
 from .modes import MODES, get_mode
 from .run.settings import DesignSettings
@@ -24,6 +25,7 @@ from .run.state import DesignRun, OnBest
 
 if TYPE_CHECKING:
     from .config import AgentConfig
+    from .rl.policy_file import PolicyFile
 
 __all__ = ["MODES", "BudgetTooSmallError", "Design", "DesignSettings", "design", "rank_designs"]
 
@@ -85,6 +87,7 @@ def design(
     *,
     name: str = "target",
     on_best: OnBest | None = None,
+    resolved: tuple[AgentConfig | None, PolicyFile | None] | None = None,
 ) -> Design:
     """Design sequences for one target.
 
@@ -96,6 +99,9 @@ def design(
             take their agent from it.
         name: identifier carried into the result and the progress lines.
         on_best: called whenever the best design improves (the design is not yet re-verified then).
+        resolved: the mode's agent and policy file as :meth:`Mode.resolve` returned them, for a caller that
+            designs many targets (the command line resolves the mode once and reads a policy file once);
+            None: resolved here from ``agent`` and ``settings.policy``.
 
     Returns:
         A :class:`Design`, whose ``sequence`` was folded again after the run.
@@ -114,7 +120,7 @@ def design(
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     run = DesignRun(structure, settings, seed, name=name, on_best=on_best)
     _check_budget(run)
-    resolved_agent, policy = mode.resolve(agent, settings.policy)
+    resolved_agent, policy = mode.resolve(agent, settings.policy) if resolved is None else resolved
     random.seed(seed)  # runners that use torch seed it too (agent.seed_everything)
     np.random.seed(seed % 2**32)
     mode.load_runner()(run, resolved_agent, policy)

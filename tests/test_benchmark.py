@@ -10,7 +10,8 @@ import time
 import pytest
 
 from rnadesign.benchmark.datasets import DATASETS, load_dataset
-from rnadesign.benchmark.runner import BenchmarkSpec, read_results, run_benchmark
+from rnadesign.benchmark.runner import run_benchmark
+from rnadesign.benchmark.spec import BenchmarkSpec, read_results
 from rnadesign.benchmark.summary import compare, summarize, table
 from rnadesign.model.folding import fold, is_unique_mfe
 from rnadesign.model.structure import InvalidTargetFileError
@@ -199,7 +200,7 @@ def test_bad_benchmark_arguments():
 
 
 def test_shard_arithmetic():
-    from rnadesign.benchmark.runner import parse_shard, shard_attempts
+    from rnadesign.benchmark.spec import parse_shard, shard_attempts
     from rnadesign.errors import ConfigError
 
     assert parse_shard("2/8") == (2, 8) and parse_shard(" 1 / 1 ") == (1, 1)

@@ -14,7 +14,8 @@ import pytest
 import RNA
 
 from rnadesign.benchmark.datasets import load_dataset
-from rnadesign.benchmark.runner import BenchmarkSpec, read_results, run_benchmark
+from rnadesign.benchmark.runner import run_benchmark
+from rnadesign.benchmark.spec import BenchmarkSpec, read_results
 from rnadesign.config import EnvConfig
 from rnadesign.design import DesignSettings, design
 from rnadesign.model.constraints import ConstraintError, DesignConstraints, intersect_patterns

@@ -5,13 +5,13 @@ import pytest
 from rnadesign.model.folding import (
     FoldingModel,
     InvalidSequenceError,
-    check_design,
     fold,
     hamming,
     is_solved,
     is_unique_mfe,
     vienna_version,
 )
+from rnadesign.model.metrics import check_design
 
 # From ViennaRNA's tests/python/test_RNA.py.
 SEQ1, STRUCT1 = "CGCAGGGAUACCCGCG", "(((.(((...))))))"

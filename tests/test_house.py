@@ -277,6 +277,10 @@ def test_no_import_circles(import_graph):
         visit(name, [])
 
 
-def test_the_root_is_small():
+def test_the_root_is_small_and_no_module_is_long():
     root = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(root) <= MAX_ROOT_MODULES, root
+    long = {
+        str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
+    assert not long, long

@@ -11,15 +11,8 @@ from rnadesign.config import SearchConfig
 from rnadesign.design import DesignSettings, design
 from rnadesign.model.alphabet import PAIRS
 from rnadesign.model.constraints import DesignConstraints
-from rnadesign.model.folding import (
-    FoldingModel,
-    bonus_hairpins,
-    energies,
-    ensemble_view,
-    fold,
-    hamming,
-    positional_defect,
-)
+from rnadesign.model.folding import FoldingModel, bonus_hairpins, energies, fold, hamming
+from rnadesign.model.metrics import ensemble_view, positional_defect
 from rnadesign.model.structure import parse_structure
 from rnadesign.run.clock import Deadline
 from rnadesign.run.state import DesignRun

@@ -18,7 +18,8 @@ import RNA
 
 from rnadesign.cli.output import COLUMNS, defect_colour, safe_name
 from rnadesign.design import rank_designs
-from rnadesign.model.folding import DesignMetrics, FoldingModel, design_metrics, fold, gc_content, positional_defect
+from rnadesign.model.folding import FoldingModel, fold
+from rnadesign.model.metrics import DesignMetrics, design_metrics, gc_content, positional_defect
 from rnadesign.model.structure import parse_structure
 
 TARGET = "((((((....))))))..((((....))))"
@@ -241,7 +242,7 @@ def test_solutions_with_no_time_left_are_reported_from_their_verification(monkey
     import itertools
     import time
 
-    import rnadesign.model.folding as folding
+    import rnadesign.model.metrics as metrics
     from rnadesign.design import DesignSettings, _result
     from rnadesign.run.state import DesignRun
 
@@ -259,8 +260,8 @@ def test_solutions_with_no_time_left_are_reported_from_their_verification(monkey
     assert run.solutions == sequences and set(run.checks) == set(sequences)
     run.clock.at = time.perf_counter() - 1  # the limit has passed
     folds = []
-    real_fold = folding.fold
-    monkeypatch.setattr(folding, "fold", lambda *a, **k: folds.append(a[0]) or real_fold(*a, **k))
+    real_fold = metrics.fold
+    monkeypatch.setattr(metrics, "fold", lambda *a, **k: folds.append(a[0]) or real_fold(*a, **k))
     result = _result(run)
     assert len(folds) == 1  # the reserved refold of the first, no more
     assert sorted(result.solutions) == sorted(sequences) and result.solved

@@ -327,7 +327,7 @@ def benchmark_rows(
         RnaDesignError: a folder without results, results of more than one dataset, or ``at`` past the
             time limit of a series (its attempts stopped before then).
     """
-    from .runner import read_results
+    from .spec import read_results
 
     series: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for folder in folders:

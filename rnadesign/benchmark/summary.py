@@ -247,6 +247,12 @@ def compare(folders: list[str | Path]) -> str:
     return "\n".join(rows)
 
 
+def series_summary_name(summary: dict[str, Any]) -> str:
+    """The summary file of a whole benchmark beside ``summary.json``: ``summary-METHOD-LIMITs-SERIES.json``, one
+    per series, the rows ``benchmark compare`` reads."""
+    return f"summary-{summary['method']}-{summary['time_limit']:g}s-{summary['series']['id']}.json"
+
+
 def shard_summary_name(shard: tuple[int, int]) -> str:
     """The summary file of one shard (not ``summary-*.json``: a shard is not a row of ``compare``)."""
     return f"shard-{shard[0]}-of-{shard[1]}-summary.json"
@@ -265,7 +271,7 @@ def merge_shards(folders: list[str | Path]) -> tuple[dict[str, Any], list[dict[s
         RnaDesignError: no shard; shards of different settings (series), sets, limits, runs or shard
             counts; a shard found twice; an attempt recorded by two shards.
     """
-    from .runner import read_results
+    from .spec import read_results
 
     found: dict[int, tuple[Path, dict[str, Any]]] = {}
     total = None

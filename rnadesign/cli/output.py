@@ -1,7 +1,7 @@
 """What ``rnadesign design`` writes: a design result as FASTA, JSON, CSV or TSV text, and its pictures.
 
 Text is returned, not printed (the command line prints). Every format carries, per reported design,
-the metrics of :class:`~rnadesign.model.folding.DesignMetrics` in rank order (:func:`~rnadesign.design.rank_designs`).
+the metrics of :class:`~rnadesign.model.metrics.DesignMetrics` in rank order (:func:`~rnadesign.design.rank_designs`).
 Pictures are SVG files: ViennaRNA's naview layout of the design's MFE structure, each base coloured
 by its positional defect against the target.
 """
@@ -20,7 +20,7 @@ from ..files import atomic_write_text
 
 if TYPE_CHECKING:
     from ..design import Design
-    from ..model.folding import DesignMetrics
+    from ..model.metrics import DesignMetrics
 
 __all__ = ["COLUMNS", "FORMATS", "PlotWriter", "header", "render"]
 
@@ -227,7 +227,7 @@ class PlotWriter:
 
     def write(self, result: Design) -> list[Path]:
         """The pictures of ``result``'s designs (``NAME.svg``, or ``NAME_RANK.svg`` for several)."""
-        from ..model.folding import positional_defect
+        from ..model.metrics import positional_defect
         from ..model.structure import parse_structure
 
         target = parse_structure(result.target, warn=False)

@@ -3,4 +3,14 @@ networks (torch and a numpy copy for sampling), policy files and the shipped wei
 the PPO agent, meta-training and its callbacks, and distributed training. The only folder that
 imports torch, stable-baselines3 and gymnasium; it never imports the search or the runners."""
 
-__all__ = ["agent", "distributed", "env", "meta", "numpy_policy", "policies", "policy_file", "registration"]
+__all__ = [
+    "agent",
+    "callbacks",
+    "distributed",
+    "env",
+    "meta",
+    "numpy_policy",
+    "policies",
+    "policy_file",
+    "registration",
+]

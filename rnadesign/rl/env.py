@@ -183,9 +183,10 @@ class RnaDesignEnv(gym.Env):
     for every forbidden motif.
 
     ## Episode End
-    Terminates after the last decision (L minus the number of pairs steps). Never truncates.
-    With a ``deadline`` that leaves no room for the final fold, the episode ends unfolded:
-    reward 0, ``folded`` False (the run that set the deadline is over; nothing is learned from it).
+    Terminates after the last decision (L minus the number of pairs steps). With a ``deadline`` that
+    leaves no room for the final fold, that step truncates instead (something outside the MDP stopped
+    it, per Gymnasium): the episode ends unfolded, reward 0, ``folded`` False (the run that set the
+    deadline is over; nothing is learned from it).
 
     ## Information
     Every step: ``target_index``. At the end also ``sequence`` (the design, improved if the local
@@ -344,13 +345,17 @@ class RnaDesignEnv(gym.Env):
             self._place(site, opening, r)
             self._place(partner, closing, r)
         self._step += 1
-        terminated = self._step == len(self._decision_sites[self._target_index])
+        last = self._step == len(self._decision_sites[self._target_index])
         info = self._get_info()
         reward = 0.0
-        if terminated:
+        terminated = truncated = False
+        if last:
             self._finished = True
             reward = self._finish(info)
-        return self._get_obs(), reward, terminated, False, info
+            # The deadline (outside the MDP) left no time for the fold: the episode is cut, not complete.
+            truncated = not info["folded"]
+            terminated = not truncated
+        return self._get_obs(), reward, terminated, truncated, info
 
     def _place(self, site: int, nucleotide: str, r: int) -> None:
         self._letters[site] = nucleotide

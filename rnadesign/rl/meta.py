@@ -1,4 +1,5 @@
 """Meta-training: PPO across many target structures, checkpointed, validated, resumable.
+The callbacks that checkpoint, validate and log are in :mod:`~rnadesign.rl.callbacks`.
 
 ``out/checkpoint.pt`` (policy, optimiser, configuration, progress; written atomically) lets a
 killed run go on with ``resume=True``; ``out/validation.csv`` and TensorBoard event files log
@@ -14,294 +15,39 @@ checkpoint or stop. Rank 0 alone writes files and logs progress.
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
-import json
 import logging
-import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 from ..config import AgentConfig
 from ..errors import ConfigError, RnaDesignError
 from ..model.folding import DEFAULT_MODEL, FoldingModel, vienna_version
 from ..model.structure import Structure
-from .agent import make_ppo, sample_episodes, seed_everything
-from .distributed import DEFAULT_TIMEOUT_S, Group, RankLostError, World, weights_digest
+from .agent import make_ppo, seed_everything
+from .callbacks import (
+    CHECKPOINT,
+    CHECKPOINT_FORMAT,
+    CheckpointCallback,
+    LoggingCallback,
+    MetaCallback,
+    MetaProgress,
+    MetaTrainSettings,
+    ValidationCallback,
+    evaluate,
+)
+from .distributed import Group, RankLostError, World, weights_digest
 from .env import RnaDesignEnv
-from .policy_file import PolicyFileError, atomic_torch_save, read_weights_only, save_policy
+from .policy_file import PolicyFileError, read_weights_only, save_policy
 
 __all__ = ["MetaTrainSettings", "evaluate", "meta_train"]
 
-CHECKPOINT = "checkpoint.pt"
 POLICY = "policy.safetensors"
-CHECKPOINT_FORMAT = "rnadesign-checkpoint-1"
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class MetaTrainSettings:
-    """Budget and bookkeeping of one meta-training run."""
-
-    time_budget: float
-    """Seconds of training in all, summed over resumed runs."""
-    workers: int = 1
-    """Environment processes stepped in parallel."""
-    seed: int = 0
-    checkpoint_every: float = 300.0
-    """Seconds between checkpoints."""
-    validate_every: float = 600.0
-    """Seconds between validations (and one at the end)."""
-    validation_episodes: int = 4
-    """Episodes sampled per validation target (no learning)."""
-    report_every: float = 30.0
-    """Seconds between progress lines."""
-    dist_timeout: float = DEFAULT_TIMEOUT_S
-    """Distributed training: seconds a rank waits for the others in any collective before it gives up."""
-
-    def __post_init__(self) -> None:
-        if not self.time_budget > 0:
-            raise ConfigError(f"time budget must be positive, got {self.time_budget}")
-        if self.workers < 1:
-            raise ConfigError(f"workers must be at least 1, got {self.workers}")
-        if not 0 <= self.seed < 2**32:
-            raise ConfigError(f"seed must be in [0, 2**32), got {self.seed}")
-        if self.validation_episodes < 1:
-            raise ConfigError("validation_episodes must be at least 1")
-        if not self.dist_timeout > 0:
-            raise ConfigError(f"the distributed timeout must be positive, got {self.dist_timeout}")
-
-
-def evaluate(
-    policy, targets: list[Structure], agent: AgentConfig, folding: FoldingModel, episodes: int, seed: int
-) -> dict[str, float]:
-    """Sample ``episodes`` designs per target from ``policy`` (no learning, all targets batched).
-
-    Returns targets solved by any episode and the mean over targets of the best normalised distance.
-    """
-    vec_env = DummyVecEnv([functools.partial(RnaDesignEnv, [t], agent.env, folding) for t in targets])
-    vec_env.seed(seed)
-    counts = [0] * len(targets)
-    best = [1.0] * len(targets)
-
-    def on_done(index: int, info: dict[str, Any]) -> bool:
-        if counts[index] < episodes:
-            counts[index] += 1
-            best[index] = min(best[index], info["distance"] / len(targets[index]))
-        return min(counts) >= episodes
-
-    sample_episodes(policy, vec_env, on_done)
-    vec_env.close()
-    return {"solved": sum(b == 0 for b in best), "n_targets": len(targets), "mean_distance": float(np.mean(best))}
-
-
-class _MetaCallback(BaseCallback):
-    def __init__(self, run: _MetaRun):
-        super().__init__()
-        self.run = run
-
-    def _on_step(self) -> bool:
-        self.run.count_episodes(int(np.sum(self.locals["dones"])))
-        if self.run.group is not None and self.locals["n_steps"] != 0:
-            return True  # ranks agree once per rollout, at its first step: a rank must not stop alone
-        return self.run.tick(self.model)
-
-
-class _MetaRun:
-    """The clock and bookkeeping of one meta-training: training time excludes validation and checkpoints."""
-
-    #: The first checkpoint and progress line come this soon, whatever the intervals: a kill in the
-    #: first minutes must not lose everything, and a user must see that training started.
-    FIRST_CHECKPOINT_S = 30.0
-    FIRST_REPORT_S = 5.0
-
-    def __init__(
-        self,
-        out: Path,
-        agent: AgentConfig,
-        settings: MetaTrainSettings,
-        validation: list[Structure],
-        folding: FoldingModel,
-        state: dict[str, Any],
-        group: Group | None = None,
-    ):
-        self.out, self.agent, self.settings = out, agent, settings
-        self.validation, self.folding = validation, folding
-        self.group = group
-        self.root = group is None or group.rank == 0
-        """Whether this process writes files and logs (rank 0, or the only one)."""
-        self.size = 1 if group is None else group.size
-        self.episodes = int(state.get("episodes", 0))
-        """Episodes finished on all ranks (in a group, as of the last agreement)."""
-        self._unshared_episodes = 0
-        self.timesteps_before = int(state.get("timesteps", 0))
-        self.elapsed_before = float(state.get("elapsed_s", 0.0))
-        self.validations = list(state.get("validations", []))
-        self.start = time.perf_counter()
-        self.paused = 0.0
-        """Seconds spent validating and checkpointing since ``start`` (not training)."""
-        self.next_checkpoint = self.start + min(settings.checkpoint_every, self.FIRST_CHECKPOINT_S)
-        self.next_report = self.start + min(settings.report_every, self.FIRST_REPORT_S)
-        self.last_validation_at = self.elapsed  # training seconds at the last validation (or the start)
-        self.episodes_at_start = self.episodes
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds of training, over this and earlier (resumed) runs."""
-        return self.elapsed_before + time.perf_counter() - self.start - self.paused
-
-    def _pause(self, started: float) -> None:
-        self.paused += time.perf_counter() - started
-
-    def timesteps(self, model) -> int:
-        """Environment steps of all ranks, over this and earlier (resumed) runs (every rank steps alike)."""
-        return self.timesteps_before + (model.num_timesteps - self.timesteps_before) * self.size
-
-    def count_episodes(self, n: int) -> None:
-        if self.group is None:
-            self.episodes += n
-        else:
-            self._unshared_episodes += n
-
-    def agree(self, *flags: bool) -> list[bool]:
-        """In a group: sum the episodes finished since the last call, and return rank 0's ``flags`` on every rank."""
-        if self.group is None:
-            return list(flags)
-        mine = [float(self._unshared_episodes)] + [float(bool(f) and self.root) for f in flags]
-        shared = self.group.all_reduce(torch.tensor(mine, dtype=torch.float64), "agreeing on the next step")
-        self.episodes += int(shared[0])
-        self._unshared_episodes = 0
-        return [bool(x) for x in shared[1:]]
-
-    def tick(self, model) -> bool:
-        now = time.perf_counter()
-        validate, checkpoint, stop = self.agree(
-            self.elapsed - self.last_validation_at >= self.settings.validate_every,
-            now >= self.next_checkpoint,
-            self.elapsed >= self.settings.time_budget,
-        )
-        if validate:
-            self.validate(model)
-        if checkpoint:
-            self.checkpoint(model)
-        if now >= self.next_report and self.root:
-            self.next_report = now + self.settings.report_every
-            budget = self.settings.time_budget
-            rate = (self.episodes - self.episodes_at_start) / max(now - self.start - self.paused, 1e-9)
-            last = self.validations[-1] if self.validations else None
-            score = f"validation solved {last['solved']}/{last['n_targets']}" if last else "no validation yet"
-            _log.info(
-                "%7.0fs  steps %d  episodes %d (%.1f/s)  %s  time left %.0fs",
-                self.elapsed,
-                self.timesteps(model),
-                self.episodes,
-                rate,
-                score,
-                max(budget - self.elapsed, 0),
-                extra={"progress": ("meta-train", round(min(self.elapsed, budget)), round(budget))},
-            )
-        if self.group is None:  # one process stops at once; a group at rank 0's word (above)
-            return self.elapsed < self.settings.time_budget
-        return not stop
-
-    def _score(self, model) -> dict[str, Any]:
-        """The validation score; in a group each rank samples its share of the targets and the counts are summed."""
-        if self.group is None:
-            return evaluate(
-                model.policy,
-                self.validation,
-                self.agent,
-                self.folding,
-                self.settings.validation_episodes,
-                self.settings.seed,
-            )
-        share = self.validation[self.group.rank :: self.group.size]
-        part = {"solved": 0, "n_targets": 0, "mean_distance": 0.0}
-        if share:
-            seed = (self.settings.seed + self.group.rank) % 2**32
-            part = evaluate(model.policy, share, self.agent, self.folding, self.settings.validation_episodes, seed)
-        sums = torch.tensor(
-            [part["solved"], part["n_targets"], part["mean_distance"] * part["n_targets"]], dtype=torch.float64
-        )
-        self.group.all_reduce(sums, "validating")
-        return {"solved": int(sums[0]), "n_targets": int(sums[1]), "mean_distance": float(sums[2] / sums[1])}
-
-    def validate(self, model) -> dict[str, Any]:
-        started = time.perf_counter()
-        self.last_validation_at = self.elapsed
-        score = self._score(model)
-        row = {
-            "elapsed_s": round(self.last_validation_at, 1),  # seconds of training behind this score
-            "timesteps": self.timesteps(model),
-            "episodes": self.episodes,
-            **score,
-            "validation_s": round(time.perf_counter() - started, 1),
-        }
-        self.validations.append(row)
-        if not self.root:
-            self._pause(started)
-            return row
-        path = self.out / "validation.csv"
-        new = not path.exists()
-        with open(path, "a", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-        self._tensorboard(row)
-        _log.info(
-            "validation at %.0fs: solved %d/%d, mean distance %.4f (%.0fs)",
-            row["elapsed_s"],
-            row["solved"],
-            row["n_targets"],
-            row["mean_distance"],
-            row["validation_s"],
-        )
-        self._pause(started)
-        return row
-
-    def _tensorboard(self, row: dict[str, Any]) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:  # tensorboard is a dependency; a broken install should not stop training
-            return
-        with SummaryWriter(str(self.out / "tensorboard")) as writer:
-            step = row["timesteps"]
-            writer.add_scalar("validation/solved", row["solved"], step)
-            writer.add_scalar("validation/mean_distance", row["mean_distance"], step)
-            writer.add_scalar("train/episodes", row["episodes"], step)
-
-    def checkpoint(self, model) -> None:
-        """Write ``checkpoint.pt`` (rank 0 only: every rank holds the same weights and optimiser state)."""
-        if not self.root:
-            return
-        started = time.perf_counter()
-        payload = {
-            "format": CHECKPOINT_FORMAT,
-            "agent": self.agent.to_dict(),
-            "settings": json.loads(json.dumps(asdict(self.settings))),
-            "policy": model.policy.state_dict(),
-            "optimizer": model.policy.optimizer.state_dict(),
-            "progress": json.loads(
-                json.dumps(
-                    {
-                        "timesteps": self.timesteps(model),
-                        "episodes": self.episodes,
-                        "elapsed_s": self.elapsed,
-                        "validations": self.validations,
-                    }
-                )
-            ),
-        }
-        atomic_torch_save(payload, self.out / CHECKPOINT)
-        self.next_checkpoint = time.perf_counter() + self.settings.checkpoint_every
-        self._pause(started)
 
 
 def load_checkpoint(out: Path) -> dict[str, Any]:
@@ -428,7 +174,10 @@ def _meta_train(
         check_distributable(model)
         # A fresh start has one initialisation per seed: everyone takes rank 0's.
         group.broadcast_tensors([*model.policy.parameters(), *model.policy.buffers()], "sharing rank 0's weights")
-    run = _MetaRun(out, agent, settings, validation, folding, state, group)
+    run = MetaProgress(settings, state, group)
+    logger = LoggingCallback(run, out)
+    validator = ValidationCallback(run, out, agent, validation, folding, logger)
+    checkpointer = CheckpointCallback(run, out, agent)
     if root:
         _log.info(
             "meta-training on %d structures with %d rank(s) x %d environment worker(s): %.0fs of %.0fs trained so far",
@@ -441,14 +190,18 @@ def _meta_train(
     try:
         if run.elapsed < settings.time_budget:
             try:
-                model.learn(total_timesteps=10**12, callback=_MetaCallback(run), reset_num_timesteps=checkpoint is None)
+                model.learn(
+                    total_timesteps=10**12,
+                    callback=MetaCallback(run, validator, checkpointer, logger),
+                    reset_num_timesteps=checkpoint is None,
+                )
             except (KeyboardInterrupt, EOFError, BrokenPipeError):  # Ctrl-C or SIGTERM (env workers die with it)
-                run.checkpoint(model)
+                checkpointer.checkpoint(model)
                 if root:
                     _log.warning("interrupted: checkpoint written to %s; continue with --resume", out / CHECKPOINT)
                 raise KeyboardInterrupt from None
             except RankLostError:  # rank 0 keeps what it has: a restarted group goes on from here
-                run.checkpoint(model)
+                checkpointer.checkpoint(model)
                 if root:
                     _log.warning("checkpoint written to %s; restart the group with --resume", out / CHECKPOINT)
                 raise
@@ -470,8 +223,8 @@ def _meta_train(
                 n_steps * vec_env.num_envs * size,
             )
         run.agree()  # count the last rollout's episodes
-        final = run.validate(model)
-        run.checkpoint(model)
+        final = validator.validate(model)
+        checkpointer.checkpoint(model)
         digests = None
         if group is not None:  # the same updates on the same weights: anything else is a bug, not bad luck
             digests = group.gather_object(weights_digest(model.policy.state_dict()), "comparing weights")

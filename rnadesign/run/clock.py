@@ -44,6 +44,13 @@ class Deadline:
         """``seconds`` of work, then the final check, still end before the deadline."""
         return self.at is None or time.perf_counter() + seconds + self.reserve_folds * self.fold_s <= self.at
 
+    def share(self, seconds: float, margin: float = 0.0, now: float | None = None) -> Deadline:
+        """A deadline for a piece of the work: ``seconds`` from ``now`` (None: the clock's now), but no later
+        than ``margin`` seconds before this one; it starts from this one's fold estimate and reserve."""
+        now = time.perf_counter() if now is None else now
+        at = now + seconds if self.at is None else min(self.at - margin, now + seconds)
+        return Deadline(at, self.fold_s, self.reserve_folds)
+
     def fits_fold(self) -> bool:
         """One more fold (of the length folded so far) still fits."""
         return self.fits(self.fold_s)

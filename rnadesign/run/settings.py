@@ -33,7 +33,7 @@ class DesignSettings:
     """``learna`` mode: start a fresh agent when its own designs have not improved for this many seconds
     while staying worse than the best design found (by local search or an earlier agent): PPO has then
     settled in a poorer basin than search already reached. 0 turns it off. Measured with
-    ``scripts/learna_taneda.py``; modes without ``stall_restart`` in the registry ignore it."""
+    ``scripts/measure/learna_taneda.py``; modes without ``stall_restart`` in the registry ignore it."""
     seed: int | None = None
     """Seeds Python, NumPy, torch and the environment; None draws a fresh seed."""
     folding: FoldingModel = DEFAULT_MODEL

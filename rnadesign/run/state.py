@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..model.folding import DesignCheck, check_design, estimate_fold_seconds
+from ..model.folding import estimate_fold_seconds
+from ..model.metrics import DesignCheck, check_design
 from ..model.structure import Structure
 from .clock import Deadline
 

@@ -64,8 +64,8 @@ def policy_episodes(
         masks = None if run.constraints is None else np.stack([env.action_masks() for env in envs])
         actions = network.sample(observations, rng, masks)
         for i, (env, action) in enumerate(zip(envs, actions)):
-            observation, _, terminated, _, info = env.step(action)
-            if terminated:
+            observation, _, terminated, truncated, info = env.step(action)
+            if terminated or truncated:
                 yield info
                 observation, _ = env.reset()
             observations[i] = observation

@@ -1,6 +1,6 @@
 """The hybrid designer: the learned policy proposes, an ensemble-aware search finishes.
 
-Every candidate is seen through its whole Boltzmann ensemble (:func:`~rnadesign.model.folding.ensemble_view`:
+Every candidate is seen through its whole Boltzmann ensemble (:func:`~rnadesign.model.metrics.ensemble_view`:
 an MFE fold and a partition function), and success is the MFE structure equal to the target. The
 search keeps the ``population`` best designs by the objective (normalised ensemble defect, or
 -ln P(target) per site), draws a parent by a softmax over the objective, draws a site in proportion
@@ -51,9 +51,10 @@ import numpy as np
 
 from ..config import SearchConfig
 from ..model.alphabet import PAIRS
-from ..model.folding import EnsembleView, bonus_hairpins, ensemble_view, positional_defect
+from ..model.folding import bonus_hairpins
+from ..model.metrics import EnsembleView, ensemble_view, positional_defect
 from ..model.structure import Structure
-from ..run.clock import Deadline, follow
+from ..run.clock import follow
 from ..run.state import DesignRun
 from .walk import adaptive_walk, decoy_repair
 
@@ -261,8 +262,7 @@ class EnsembleSearch:
             return
         self.finish_best = distance
         clock = run.clock
-        at = now + budget if clock.at is None else min(clock.at, now + budget)
-        walk_clock = Deadline(at, clock.fold_s, clock.reserve_folds)
+        walk_clock = clock.share(budget, now=now)
         finisher = decoy_repair if self.config.finish == "repair" else adaptive_walk
         walk = finisher(
             candidate.sequence,

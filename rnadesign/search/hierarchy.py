@@ -123,7 +123,7 @@ def hierarchical_start(run: DesignRun, config: SearchConfig, start: str) -> str:
     """
     target, settings = run.target, run.settings
     share = config.hierarchy_share * settings.time_limit
-    end = min(time.perf_counter() + share, run.deadline - 0.1 * settings.time_limit)
+    parts_clock = run.clock.share(share, margin=0.1 * settings.time_limit)
     part_config = dataclasses.replace(config, hierarchy=0)
     part_settings = dataclasses.replace(
         settings, mode="search", num_solutions=1, constraints=None, progress_every=math.inf
@@ -133,7 +133,7 @@ def hierarchical_start(run: DesignRun, config: SearchConfig, start: str) -> str:
         """The search's best design of the part [lo, hi), from ``first`` (None: a designer's start); with no
         time or no design, ``first`` or the start's sites."""
         fallback = first if first is not None else start[lo:hi]
-        seconds = min(share * (hi - lo) / len(target), end - time.perf_counter())
+        seconds = min(share * (hi - lo) / len(target), parts_clock.left())
         if seconds <= 0:
             return fallback
         part = parse_structure(target.dot_bracket[lo:hi], warn=False)  # the target itself was checked

@@ -6,8 +6,8 @@ target, the median time to solve over its runs (an unsolved attempt counts as th
 the median is then marked '>'). Each line also says when the attempt first reached its final
 distance (`best_at_s`): for an unsolved attempt, how long it stalled there.
 
-    python scripts/learna_taneda.py --targets 1 2 3 --runs 6 --time-limit 120 --jobs 2
-    python scripts/learna_taneda.py --set ppo.n_envs=16 --set network.num_lstm_layers=0 --out runs/x
+    python scripts/measure/learna_taneda.py --targets 1 2 3 --runs 6 --time-limit 120 --jobs 2
+    python scripts/measure/learna_taneda.py --set ppo.n_envs=16 --set network.num_lstm_layers=0 --out runs/x
 
 `--set SECTION.FIELD=VALUE` overrides a value of `--config` (written to OUT/config.json and passed on).
 Re-running with the same --out resumes: recorded attempts are not run again.
@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rnadesign.benchmark.runner import read_results
+from rnadesign.benchmark.spec import read_results
 from rnadesign.config import AgentConfig, load_agent_config
 from rnadesign.files import atomic_write_json
 

@@ -1,6 +1,6 @@
 """Environment steps per second of distributed meta-training for 1, 2, ... ranks.
 
-    python scripts/scaling.py --ranks 1 2 --budget 30
+    python scripts/measure/scaling.py --ranks 1 2 --budget 30
 
 Each measurement is one ``torchrun --standalone --nproc-per-node N -m rnadesign meta-train`` run of
 ``--budget`` training seconds on the meta-train set (validation on a few targets only, at the end);

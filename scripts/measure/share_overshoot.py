@@ -9,8 +9,8 @@ Two pieces are timed against the budget they were given:
 With ``--busy K``, K processes spinning in Python share the machine while they run (a 2-core machine
 running two benchmark attempts besides, as in CI). Prints each piece's wall time against its budget:
 
-    python scripts/share_overshoot.py                 # idle
-    python scripts/share_overshoot.py --busy 2        # beside two busy processes
+    python scripts/measure/share_overshoot.py                 # idle
+    python scripts/measure/share_overshoot.py --busy 2        # beside two busy processes
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ wall time from process start to the first line on stdout (the median and every r
 entries of ``python -X importtime`` for the same command (cumulative microseconds per module), and
 the time ``rnadesign --help`` takes.
 
-    python scripts/startup.py            # 5 runs, top 15 imports
-    python scripts/startup.py --runs 9 --top 25 --mode meta-learna
+    python scripts/measure/startup.py            # 5 runs, top 15 imports
+    python scripts/measure/startup.py --runs 9 --top 25 --mode meta-learna
 """
 
 from __future__ import annotations

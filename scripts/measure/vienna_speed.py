@@ -3,8 +3,8 @@
 Run it once per release, each installed apart, on an idle machine:
 
     pip install --no-deps --target /tmp/vr264 viennarna==2.6.4
-    python scripts/vienna_speed.py                         # the installed release (2.8.0 as shipped)
-    PYTHONPATH=/tmp/vr264 python scripts/vienna_speed.py   # 2.6.4
+    python scripts/measure/vienna_speed.py                         # the installed release (2.8.0 as shipped)
+    PYTHONPATH=/tmp/vr264 python scripts/measure/vienna_speed.py   # 2.6.4
 
 The designs are the search's starts for every Eterna100-V2 puzzle of at least ``--min-length`` nt
 (GC pairs, A loops; seeded, so every release sees the same sequences), each mutated at ``--mutations``
@@ -27,12 +27,12 @@ import time
 import numpy as np
 import RNA
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 
 from rnadesign.model.structure import parse_structure  # noqa: E402
 from rnadesign.search.ensemble import designer_start  # noqa: E402
 
-DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data", "eterna100_v2", "eterna100_v2.txt")
+DATA = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "data", "eterna100_v2", "eterna100_v2.txt")
 
 
 def designs(min_length: int, mutations: int, seed: int) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ stable-baselines3 cannot interrupt an update once it starts, so a design's time 
 firm as the loop's refusal to start an update that would end past it. Prints, per configuration,
 the wall time of `design()` against the limit (median and worst over seeds):
 
-    python scripts/time_limit_overshoot.py --time-limit 6 --seeds 0 1 2
+    python scripts/measure/time_limit_overshoot.py --time-limit 6 --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--time-limit", type=float, default=6.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--target", type=Path, default=Path(__file__).parent.parent / "data/rfam_taneda/1.rna")
+    parser.add_argument("--target", type=Path, default=Path(__file__).parents[2] / "data/rfam_taneda/1.rna")
     args = parser.parse_args()
     torch.set_num_threads(1)
     target = args.target.read_text(encoding="utf-8").strip()

@@ -5,8 +5,8 @@ cannot form (confirmed here by a fold with every target pair enforced), and lone
 bulge that lose on every sequence (the least energy difference over every assignment of their bases).
 
 Usage:
-    python scripts/designability.py rfam-taneda
-    python scripts/designability.py eterna100-v2 --all     # also the bounds that do not prove anything
+    python scripts/measure/designability.py rfam-taneda
+    python scripts/measure/designability.py eterna100-v2 --all     # also the bounds that do not prove anything
 
 Prints one line per target with a proof, and the count.
 """

@@ -5,8 +5,8 @@ start to its exit (interpreter start-up, imports and the final check included), 
 returned a design. Targets: Rfam-Taneda 23 (451 nt), a 1,600-nt structure made of Rfam-Taneda
 targets side by side, and a 12-nt hairpin.
 
-    python scripts/time_limits.py                                  # 451 nt at 5/20/60 s, default mode
-    python scripts/time_limits.py --modes learna meta-learna-adapt rnainverse --limits 5 20 --long
+    python scripts/measure/time_limits.py                                  # 451 nt at 5/20/60 s, default mode
+    python scripts/measure/time_limits.py --modes learna meta-learna-adapt rnainverse --limits 5 20 --long
 """
 
 from __future__ import annotations
