@@ -171,16 +171,3 @@ def test_render_ansi():
     env.reset(seed=0)
     env.step(0)
     assert env.render() == "((...))\nG-----C\n"
-
-
-def test_an_episode_the_deadline_cuts_is_truncated_not_terminated():
-    import time
-
-    from rnadesign.run.clock import Deadline
-
-    env = RnaDesignEnv(["((....))"], deadline=Deadline(time.perf_counter() - 1, fold_s=0.01))
-    env.reset(seed=0)
-    terminated = truncated = False
-    while not (terminated or truncated):
-        _, reward, terminated, truncated, info = env.step(0)
-    assert truncated and not terminated and not info["folded"] and reward == 0.0

@@ -22,12 +22,15 @@ def test_the_local_step_stops_at_the_deadline(taneda):
     assert 0 < result.folds < 255
 
 
-def test_an_episode_past_its_deadline_ends_unfolded():
+def test_an_episode_past_its_deadline_ends_unfolded_and_truncated():
+    """The deadline is outside the MDP: Gymnasium calls such an end truncated, not terminated."""
     env = RnaDesignEnv("((((....))))", deadline=Deadline(time.perf_counter() - 1))
     env.reset(seed=0)
-    terminated, info = False, {}
-    while not terminated:
-        _, reward, terminated, _, info = env.step(0)
+    terminated = truncated = False
+    info = {}
+    while not (terminated or truncated):
+        _, reward, terminated, truncated, info = env.step(0)
+    assert truncated and not terminated
     assert info["folded"] is False and info["folds"] == 0 and reward == 0.0
 
 
