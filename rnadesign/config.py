@@ -194,7 +194,7 @@ FINISHES = ("repair", "walk")
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """The ensemble-aware search of the ``hybrid`` and ``search`` modes (see ``hybrid.py``)."""
+    """The ensemble-aware search of the ``hybrid`` and ``search`` modes (see :mod:`rnadesign.search.ensemble`)."""
 
     objective: str = "probability"
     """What the search minimises: ``probability``, -ln P(target) per site (SAMFEO's probability defect, on
