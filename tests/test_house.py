@@ -193,6 +193,7 @@ LAYERS = {
     "rnadesign.env": 5,  # the environment's old address, an alias of rnadesign.rl.env
     "rnadesign.benchmark": 6,
     "rnadesign.cli": 7,
+    "rnadesign.web": 7,  # rnadesign serve: uses cli's parser and checks; only cli/main.py imports it
     "rnadesign.__main__": 8,
 }
 MAX_ROOT_MODULES = 12

@@ -30,18 +30,30 @@ def _folding_model(args: argparse.Namespace):
     return FoldingModel(args.energy_parameters, args.dangles, args.temperature)
 
 
-def _constraints(args: argparse.Namespace) -> DesignConstraints | None:
-    """The command line's constraints, or None when it sets none (checked here: one line, exit 2)."""
-    if args.gc_tolerance is not None and args.gc_content is None:
+def design_constraints(
+    sequence_constraint: str | None = None,
+    gc_content: float | None = None,
+    gc_tolerance: float | None = None,
+    avoid: tuple[str, ...] = (),
+    no_gu: bool = False,
+) -> DesignConstraints | None:
+    """The constraints the constraint options ask for, or None when they set none (raises ConstraintError
+    or ConfigError with the one-line message). The command line and the web page (rnadesign.web) share it."""
+    if gc_tolerance is not None and gc_content is None:
         raise ConfigError("--gc-tolerance needs --gc-content")
     constraints = DesignConstraints(
-        sequence=args.sequence_constraint,
-        gc_content=args.gc_content,
-        avoid=args.avoid,
-        allow_gu=not args.no_gu,
-        **({} if args.gc_tolerance is None else {"gc_tolerance": args.gc_tolerance}),
+        sequence=sequence_constraint,
+        gc_content=gc_content,
+        avoid=avoid,
+        allow_gu=not no_gu,
+        **({} if gc_tolerance is None else {"gc_tolerance": gc_tolerance}),
     )
     return constraints if constraints.active else None
+
+
+def _constraints(args: argparse.Namespace) -> DesignConstraints | None:
+    """The command line's constraints, or None when it sets none (checked here: one line, exit 2)."""
+    return design_constraints(args.sequence_constraint, args.gc_content, args.gc_tolerance, args.avoid, args.no_gu)
 
 
 def _limit_threads(n: int) -> None:
@@ -78,21 +90,35 @@ def _validate(
     the bad ones on stderr and return the good ones with their constraints."""
     good, bad = [], 0
     for target in targets:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                structure = target.parse()
-                own = DesignConstraints.of_target(constraints, target.constraint)
-                if own is not None:
-                    own.bind(structure)
-            except RnaDesignError as err:  # a malformed target, or constraints it cannot meet
-                _log.error("%s", f"{target.name}: {err}" if target.name != "target" else err)
-                bad += 1
-                continue
+        try:
+            structure, own, caught = bind_target(target, constraints)
+        except RnaDesignError as err:  # a malformed target, or constraints it cannot meet
+            _log.error("%s", target_error(target, err))
+            bad += 1
+            continue
         for w in caught:
             _log.warning("%s: %s", target.name, w.message)
         good.append((target, structure, own))
     return good, bad
+
+
+def bind_target(
+    target: Target, constraints: DesignConstraints | None
+) -> tuple[Structure, DesignConstraints | None, list[warnings.WarningMessage]]:
+    """Parse one target and bind its constraints (``constraints`` and its own constraint line): its
+    structure, its constraints and the warnings on it; raises RnaDesignError (see :func:`target_error`)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        structure = target.parse()
+        own = DesignConstraints.of_target(constraints, target.constraint)
+        if own is not None:
+            own.bind(structure)
+    return structure, own, list(caught)
+
+
+def target_error(target: Target, err: RnaDesignError) -> str:
+    """The one line a bad target is reported with (its name first, unless it is the TARGET argument)."""
+    return f"{target.name}: {err}" if target.name != "target" else str(err)
 
 
 def _check_mode_options(args: argparse.Namespace, mode) -> None:

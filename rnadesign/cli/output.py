@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..design import Design
     from ..model.metrics import DesignMetrics
 
-__all__ = ["COLUMNS", "FORMATS", "PlotWriter", "header", "render"]
+__all__ = ["COLUMNS", "FORMATS", "PlotWriter", "design_svgs", "header", "render"]
 
 FORMATS = ("fasta", "json", "csv", "tsv")
 
@@ -227,24 +227,32 @@ class PlotWriter:
 
     def write(self, result: Design) -> list[Path]:
         """The pictures of ``result``'s designs (``NAME.svg``, or ``NAME_RANK.svg`` for several)."""
-        from ..model.metrics import positional_defect
-        from ..model.structure import parse_structure
-
-        target = parse_structure(result.target, warn=False)
         paths = []
-        for rank, m in enumerate(result.metrics, start=1):
-            stem = safe_name(_label(result, rank))
+        for label, svg in design_svgs(result):
+            stem = safe_name(label)
             name, k = stem, 1
             while name in self._taken:  # two targets whose names differ only in unsafe characters
                 k += 1
                 name = f"{stem}-{k}"
             self._taken.add(name)
-            defect = m.defect or positional_defect(m.sequence, target, result.folding, m.energy)
-            title = f"{_label(result, rank)}: rank {rank}, {'solved' if m.solved else f'distance {m.distance}'}"
             path = self.directory / f"{name}.svg"
-            atomic_write_text(path, structure_svg(m.sequence, m.structure, defect, title))
+            atomic_write_text(path, svg)
             paths.append(path)
         return paths
+
+
+def design_svgs(result: Design) -> list[tuple[str, str]]:
+    """The picture of each of ``result``'s designs in rank order, as (label, SVG text): what ``--plot`` writes."""
+    from ..model.metrics import positional_defect
+    from ..model.structure import parse_structure
+
+    target = parse_structure(result.target, warn=False)
+    pictures = []
+    for rank, m in enumerate(result.metrics, start=1):
+        defect = m.defect or positional_defect(m.sequence, target, result.folding, m.energy)
+        title = f"{_label(result, rank)}: rank {rank}, {'solved' if m.solved else f'distance {m.distance}'}"
+        pictures.append((_label(result, rank), structure_svg(m.sequence, m.structure, defect, title)))
+    return pictures
 
 
 def structure_svg(sequence: str, structure: str, defect: tuple[float, ...], title: str) -> str:

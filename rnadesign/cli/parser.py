@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from ..errors import ConfigError
 from . import output
@@ -58,14 +59,21 @@ def _add_constraint_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--avoid",
         metavar="MOTIF,...",
-        type=lambda text: tuple(m.strip() for m in text.split(",") if m.strip()),
+        type=motif_list,
         default=(),
         help="forbidden motifs, IUPAC letters allowed, e.g. GGGG,AAAAA,GAATTC (EcoRI)",
     )
     group.add_argument("--no-gu", action="store_true", help="no G-U or U-G wobble pairs in designed pairs")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def motif_list(text: str) -> tuple[str, ...]:
+    """``--avoid``'s value: comma-separated motifs, blanks dropped (checked by DesignConstraints)."""
+    return tuple(m.strip() for m in text.split(",") if m.strip())
+
+
+def build_parser(more_commands: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:
+    """The ``rnadesign`` parser; ``more_commands(subparsers)`` adds commands of the floors above (the entry
+    point, cli/main.py, adds ``serve`` so: rnadesign.web imports this module and the commands)."""
     from ..modes import DEFAULT_MODE, MODES
 
     parser = ArgumentParser(prog=PROG, description="Design RNA sequences that fold into a target structure.")
@@ -281,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_folding_options(meta)
     meta.set_defaults(handler=_cmd_meta_train)
 
+    if more_commands is not None:
+        more_commands(commands)
     return parser
 
 

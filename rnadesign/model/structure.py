@@ -310,7 +310,16 @@ def read_targets(path: str | Path) -> list[Target]:
         raise InvalidTargetFileError(f"{path}: not a text file") from None
     except OSError as err:
         raise InvalidTargetFileError(f"{path}: {err.strerror}") from None
-    targets = list(_iter_target_lines(text.splitlines(), str(path)))
+    return targets_from_text(text, str(path))
+
+
+def targets_from_text(text: str, source: str = "input") -> list[Target]:
+    """The targets of a file's text (see :func:`read_targets`), ``source`` naming it in messages.
+
+    Raises:
+        InvalidTargetFileError: the text holds no target.
+    """
+    targets = list(_iter_target_lines(text.splitlines(), source))
     if not targets:
-        raise InvalidTargetFileError(f"{path}: no structures found")
+        raise InvalidTargetFileError(f"{source}: no structures found")
     return targets
