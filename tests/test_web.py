@@ -33,6 +33,7 @@ from rnadesign.web.app import WebConfig, create_app  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 HAIRPIN = "((((((....))))))"
+UNFOLDABLE = "(((((((.)))))))"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -204,19 +205,31 @@ def servers(tmp_path):
 
 def test_jobs_queue_beyond_workers_and_a_killed_server_keeps_them(servers):
     server = servers("--workers", "1")
-    # A long job: a hairpin has few solutions, so asking for many runs it to its time limit.
-    long_job = server.post({"structure": HAIRPIN, "time_limit": 120, "num_solutions": 100, "seed": 3})
+    # A long job: no sequence folds into a hairpin of one base, so it runs to its time limit.
+    long_job = server.post({"structure": UNFOLDABLE, "time_limit": 120, "seed": 3})
     short_job = server.post({"structure": "((((....))))..((((....))))", "time_limit": 2, "seed": 4})
     running = server.wait(long_job, lambda j: j["status"] == "running" and j["progress"]["best_sequence"])
     assert server.get(f"/api/jobs/{short_job}")["status"] == "queued"  # one worker: the second waits
     best = running["progress"]["best_sequence"]
+    assert running["warnings"] and "fewer than 3 unpaired" in running["warnings"][0]
+    with urllib.request.urlopen(f"{server.url}/api/jobs/{long_job}/events", timeout=10) as events:
+        lines = [events.readline().decode().strip() for _ in range(2)]  # the first event: live progress
+    assert lines[0] == "event: progress"
+    progress = json.loads(lines[1].removeprefix("data: "))
+    assert progress["status"] == "running" and progress["elapsed"] > 0 and progress["best_distance"] >= 1
 
+    workers = children(server.process.pid)
+    assert workers  # the design runs in a process of its own
     server.stop(signal.SIGKILL)  # no shutdown code runs
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() and _state(pid) != "Z" for pid in workers):
+        assert time.monotonic() < deadline, "the killed server's worker lives on"
+        time.sleep(0.1)
     again = servers("--workers", "1")
     job = again.get(f"/api/jobs/{long_job}")
     assert job["status"] == "interrupted"
-    assert job["best_so_far"]["best_sequence"] and len(job["best_so_far"]["best_sequence"]) == len(HAIRPIN)
-    assert len(best) == len(HAIRPIN)
+    assert job["best_so_far"]["best_sequence"] and len(job["best_so_far"]["best_sequence"]) == len(UNFOLDABLE)
+    assert len(best) == len(UNFOLDABLE)
     listed = {j["id"]: j["status"] for j in again.get("/api/jobs")["jobs"]}
     assert listed[long_job] == "interrupted"
 
@@ -226,8 +239,27 @@ def test_jobs_queue_beyond_workers_and_a_killed_server_keeps_them(servers):
         if design["solved"]:
             assert refolds(design["sequence"], "((((....))))..((((....))))")
     assert any(d["solved"] for d in done["designs"])
-    time.sleep(0.5)  # the killed server's worker died with it: nothing changes the interrupted job
     assert again.get(f"/api/jobs/{long_job}")["status"] == "interrupted"
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 # -- the page in a browser ------------------------------------------------------------------------

@@ -74,8 +74,10 @@ def check_mode(name: str) -> None:
 def run_design(structure, *, name: str, on_best, **settings):
     """:func:`rnadesign.design.design` of one target under :class:`DesignSettings` ``settings``."""
     from ..design import DesignSettings, design
+    from ..model.structure import parse_structure
 
-    return design(structure, DesignSettings(**settings), name=name, on_best=on_best)
+    target = parse_structure(structure, warn=False)  # its warnings were the job's when it was submitted
+    return design(target, DesignSettings(**settings), name=name, on_best=on_best)
 
 
 def render(result, fmt: str) -> str:
