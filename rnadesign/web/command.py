@@ -120,11 +120,13 @@ def serve(args: argparse.Namespace, config_error) -> int:
         raise config_error(f"cannot listen on {args.host}:{args.port}: {err.strerror}") from None
     port = sock.getsockname()[1]
     shown = f"[{args.host.strip('[]')}]" if ":" in args.host else args.host
-    print(
-        f"rnadesign: serving http://{shown}:{port}/ ({workers} worker{'s' if workers != 1 else ''}, jobs in {data}); "
-        "Ctrl-C stops",
-        file=sys.stderr,
-        flush=True,
+    _log.info(  # a line on stderr (the command line's logging; only cli/main.py prints)
+        "serving http://%s:%d/ (%d worker%s, jobs in %s); Ctrl-C stops",
+        shown,
+        port,
+        workers,
+        "s" if workers != 1 else "",
+        data,
     )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
     server.run(sockets=[sock])
