@@ -156,16 +156,6 @@ class JobStore:
             rows = db.execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
         return [_job_dict(r) for r in rows]
 
-    def fail(self, job_id: str, token: str, message: str, status: str = "failed") -> bool:
-        """End a running job of run ``token`` as ``status`` (failed, or interrupted); False if it had ended."""
-        with self._db() as db:
-            cursor = db.execute(
-                "UPDATE jobs SET status = ?, finished = ?, error = ?, run = NULL "
-                "WHERE id = ? AND status = 'running' AND run = ?",
-                (status, time.time(), message, job_id, token),
-            )
-        return cursor.rowcount == 1
-
     # -- the worker's side ---------------------------------------------------------------------
     def set_progress(self, job_id: str, token: str, progress: dict[str, Any]) -> bool:
         with self._db() as db:
@@ -202,6 +192,8 @@ class JobStore:
         return True
 
     def finish(self, job_id: str, token: str, status: str, error: str | None = None) -> bool:
+        """End a job that run ``token`` still holds as ``status`` (done, failed or interrupted; the server
+        ends it when its worker dies or overruns); False if it had ended or passed to another run."""
         with self._db() as db:
             cursor = db.execute(
                 "UPDATE jobs SET status = ?, finished = ?, error = ?, run = NULL "
@@ -357,7 +349,7 @@ class WorkerPool:
         for job_id, (process, token, _) in list(self._running.items()):
             process.kill()
             process.join(timeout=5)
-            self.store.fail(job_id, token, "the server stopped while this job ran", status="interrupted")
+            self.store.finish(job_id, token, "interrupted", "the server stopped while this job ran")
         self._running.clear()
 
     def _loop(self) -> None:
@@ -375,12 +367,14 @@ class WorkerPool:
             if not process.is_alive():
                 process.join()
                 del self._running[job_id]
-                self.store.fail(job_id, token, f"the worker process ended unexpectedly (exit code {process.exitcode})")
+                self.store.finish(
+                    job_id, token, "failed", f"the worker process ended unexpectedly (exit code {process.exitcode})"
+                )
             elif now > deadline:
                 process.kill()
                 process.join(timeout=5)
                 del self._running[job_id]
-                self.store.fail(job_id, token, "the job ran past its deadline and was stopped")
+                self.store.finish(job_id, token, "failed", "the job ran past its deadline and was stopped")
         while len(self._running) < self.workers and not self._stop.is_set():
             claimed = self.store.claim_next()
             if claimed is None:
