@@ -149,6 +149,16 @@ def test_importing_structure_loads_nothing_heavy():
     assert out.split() == ["False", "False"]
 
 
+def test_the_command_line_loads_the_web_page_only_to_serve():
+    code = (
+        "import sys; from rnadesign.cli.main import _add_serve; from rnadesign.cli.parser import build_parser; "
+        "build_parser(_add_serve).parse_args(['serve']); print(sorted(m for m in sys.modules if m.startswith("
+        "('rnadesign.web', 'starlette', 'uvicorn', 'jinja2'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['rnadesign.web', 'rnadesign.web.command']"
+
+
 def test_datasets_resolve_from_a_source_checkout_on_pythonpath(tmp_path):
     """A checkout on PYTHONPATH, run from elsewhere, with site-packages out of the way (-S keeps the
     installed (editable) rnadesign from being found first)."""
@@ -260,6 +270,18 @@ def test_rl_and_search_never_import_each_other(import_graph):
         if {family(name), family(target)} == {"rl", "search"}
     ]
     assert not crossing, "\n".join(crossing)
+
+
+def test_only_the_entry_point_imports_the_web_page(import_graph):
+    """rnadesign.web shares cli's floor and imports its parser and commands: only cli/main.py may import it."""
+    importers = sorted(
+        name
+        for name, targets in import_graph.items()
+        if not name.startswith("rnadesign.web")
+        for target in targets
+        if target.startswith("rnadesign.web")
+    )
+    assert importers == ["rnadesign.cli.main"]
 
 
 def test_no_import_circles(import_graph):
