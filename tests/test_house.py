@@ -192,6 +192,7 @@ LAYERS = {
     "rnadesign.design": 5,
     "rnadesign.env": 5,  # the environment's old address, an alias of rnadesign.rl.env
     "rnadesign.benchmark": 6,
+    "rnadesign.expert": 6,  # expert iteration: designs with design(), trains the rl/ network
     "rnadesign.cli": 7,
     "rnadesign.__main__": 8,
 }
