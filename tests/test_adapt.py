@@ -53,9 +53,8 @@ def test_the_prior_is_the_policys_bias_and_a_zero_prior_stays_zero():
     pairs = np.tile([16.0, 16, 9, 9, 0, 0], (12, 1))  # the network's prior gives GU/UG nothing
     policy = MovePolicy(target, unpaired, pairs, rate=1.0)
     np.testing.assert_allclose(policy.unpaired_probabilities(5), unpaired[5] / unpaired[5].sum())
-    policy.adapt(
-        "GUGGAAAAUCAU"
-    )  # (0, 11) and (3, 8) G-U  # an elite with G-U pairs: no pair move can make them, so no step there
+    # an elite with G-U pairs at (0, 11) and (3, 8): the prior rules them out, so no step at those sites
+    policy.adapt("GUGGAAAAUCAU")
     for i, _ in policy.pairs:
         assert policy.pair_probabilities(i)[4:].sum() == 0
     assert not policy.pair_w[0].any() and not policy.pair_w[3].any()  # the G-U sites left as they were
