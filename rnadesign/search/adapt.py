@@ -10,7 +10,8 @@ the search's draws without adaptation.
 
 :meth:`MovePolicy.adapt` is the policy-gradient step on an elite design (NRPA's ``Adapt``): at every
 site, ``+rate`` on the elite's choice and ``-rate`` times each choice's probability, so the elite's
-choices become likelier everywhere. The search adapts after each new best design, and on a restart
+choices become likelier everywhere. The search adapts after each new elite (the best design by MFE
+distance, then by its objective, over the whole run, restarts included), and on a restart
 draws its fresh designs from the adapted policy (:meth:`MovePolicy.playout`): a restart then keeps
 what earlier lineages learned instead of starting from the prior alone.
 """

@@ -184,6 +184,8 @@ class EnsembleSearch:
         self.pair_priors = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
         self.moves: MovePolicy | None = None
         """The per-target move policy (``adapt_rate`` > 0), built on the priors when the loop starts."""
+        self.elite: tuple[int, float] = (len(self.target) + 1, math.inf)
+        """(MFE distance, objective) of the best design the move policy was adapted toward."""
 
     def start_adaptation(self) -> None:
         """Build the move policy on the current priors (after :meth:`mix_priors`) and adapt it toward the
@@ -201,7 +203,9 @@ class EnsembleSearch:
             self.constraints.pair_options if constrained else None,
         )
         if self.population:
-            self.moves.adapt(self.population[0].sequence)
+            best = min(self.population, key=self._elite_key)
+            self.elite = self._elite_key(best)
+            self.moves.adapt(best.sequence)
 
     def _bonus_hairpins(self) -> list[tuple[int, int, tuple[str, ...]]]:
         """The target's hairpins ``(i, j, loops)`` for which the energy model tabulates bonus loops of
@@ -310,8 +314,15 @@ class EnsembleSearch:
         if candidate.objective < self.best_objective - 1e-12:
             self.best_objective = candidate.objective
             self.last_improvement = self.steps
-            if self.moves is not None:
-                self.moves.adapt(candidate.sequence)
+        if self.moves is not None and self._elite_key(candidate) < self.elite:
+            # the elite as the leaders order designs: MFE distance first, then the objective; kept across
+            # restarts (NRPA's best sequence), so what a lineage found outlives it
+            self.elite = self._elite_key(candidate)
+            self.moves.adapt(candidate.sequence)
+
+    @staticmethod
+    def _elite_key(candidate: Candidate) -> tuple[int, float]:
+        return candidate.view.distance, candidate.objective
 
     # -- proposing --------------------------------------------------------------------------------
     def parent(self) -> Candidate | None:
