@@ -18,6 +18,8 @@ what earlier lineages learned instead of starting from the prior alone.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..model.alphabet import PAIRS
@@ -78,6 +80,8 @@ class MovePolicy:
                 if not np.isfinite(bias[i][mask[i]]).any():
                     bias[i] = 0.0
         self.adaptations = 0
+        self.elite: tuple[float, float] = (math.inf, math.inf)
+        """(MFE distance, objective) of the best design adapted toward, over the whole run."""
 
     # -- probabilities ----------------------------------------------------------------------------
     @staticmethod
@@ -133,6 +137,14 @@ class MovePolicy:
                 w[sites] -= self.rate * probabilities
                 w[sites, chosen] += self.rate
         self.adaptations += steps
+
+    def offer(self, sequence: str, distance: int, objective: float) -> None:
+        """Adapt toward ``sequence`` if it is a new elite: ordered as the leaders order designs, by MFE
+        distance first, then the search's objective. The elite is kept across the search's restarts
+        (NRPA's best sequence), so what one lineage found outlives it."""
+        if (distance, objective) < self.elite:
+            self.elite = (distance, objective)
+            self.adapt(sequence)
 
     def playout(self, rng: np.random.Generator) -> str:
         """A whole design drawn from the policy, site by site (a pair as one choice)."""

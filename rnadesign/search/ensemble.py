@@ -184,28 +184,20 @@ class EnsembleSearch:
         self.pair_priors = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
         self.moves: MovePolicy | None = None
         """The per-target move policy (``adapt_rate`` > 0), built on the priors when the loop starts."""
-        self.elite: tuple[int, float] = (len(self.target) + 1, math.inf)
-        """(MFE distance, objective) of the best design the move policy was adapted toward."""
 
     def start_adaptation(self) -> None:
         """Build the move policy on the current priors (after :meth:`mix_priors`) and adapt it toward the
         best design so far; nothing when ``adapt_rate`` is 0."""
         if self.config.adapt_rate <= 0 or self.moves is not None:
             return
-        constrained = self.constraints is not None
+        options = None if self.constraints is None else self.constraints.pair_options
+        allowed = None if self.constraints is None else self.allowed
+        config = self.config
         self.moves = MovePolicy(
-            self.target,
-            self.priors,
-            self.pair_priors,
-            self.config.adapt_rate,
-            self.config.adapt_prior,
-            self.allowed if constrained else None,
-            self.constraints.pair_options if constrained else None,
+            self.target, self.priors, self.pair_priors, config.adapt_rate, config.adapt_prior, allowed, options
         )
-        if self.population:
-            best = min(self.population, key=self._elite_key)
-            self.elite = self._elite_key(best)
-            self.moves.adapt(best.sequence)
+        for candidate in self.population:
+            self.moves.offer(candidate.sequence, candidate.view.distance, candidate.objective)
 
     def _bonus_hairpins(self) -> list[tuple[int, int, tuple[str, ...]]]:
         """The target's hairpins ``(i, j, loops)`` for which the energy model tabulates bonus loops of
@@ -314,15 +306,8 @@ class EnsembleSearch:
         if candidate.objective < self.best_objective - 1e-12:
             self.best_objective = candidate.objective
             self.last_improvement = self.steps
-        if self.moves is not None and self._elite_key(candidate) < self.elite:
-            # the elite as the leaders order designs: MFE distance first, then the objective; kept across
-            # restarts (NRPA's best sequence), so what a lineage found outlives it
-            self.elite = self._elite_key(candidate)
-            self.moves.adapt(candidate.sequence)
-
-    @staticmethod
-    def _elite_key(candidate: Candidate) -> tuple[int, float]:
-        return candidate.view.distance, candidate.objective
+        if self.moves is not None:
+            self.moves.offer(candidate.sequence, candidate.view.distance, candidate.objective)
 
     # -- proposing --------------------------------------------------------------------------------
     def parent(self) -> Candidate | None:
