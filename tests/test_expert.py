@@ -79,3 +79,13 @@ def test_a_killed_leg_resumes_without_designing_anything_twice(tmp_path):
     # a finished run resumed does nothing more
     assert expert_iteration(out, train, train, default_policy_path(), settings, resume=True) == final
     assert len(read_json_lines(out / "designs.jsonl")) == 4
+
+
+def test_the_shipped_expert_policy_loads_by_name_and_designs():
+    policy = load_policy("expert")
+    assert policy.card["method"].startswith("expert iteration") and policy.agent == load_policy("default").agent
+    from rnadesign.design import DesignSettings, design
+
+    target = "((((((...((((....))))...))))))"
+    result = design(target, DesignSettings(mode="hybrid", time_limit=10, seed=1, policy="expert"))
+    assert result.solved and RNA.fold(result.sequence)[0] == target
