@@ -156,6 +156,8 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("hierarchy_share", (0.0, 0.8), default=d.hierarchy_share),
         _int("hierarchy_leaf", (40, 200), log=True, default=d.hierarchy_leaf),
         _float("start_finish", (0.0, 0.5), default=d.start_finish),
+        _float("adapt_rate", (0.0, 2.0), default=d.adapt_rate),
+        _float("adapt_prior", (0.0, 2.0), default=d.adapt_prior),
     ]
 
 
@@ -216,6 +218,8 @@ _FLOATS = (
     "finish_share",
     "hierarchy_share",
     "start_finish",
+    "adapt_rate",
+    "adapt_prior",
 )
 
 

@@ -250,6 +250,13 @@ class SearchConfig:
     takes before it (most long targets that start solves are solved within a second)."""
     hierarchy_share: float = 0.5
     """Most of the time limit the parts' designs take in all (each part in proportion to its length)."""
+    adapt_rate: float = 0.0
+    """Online policy adaptation (:mod:`~rnadesign.adapt`): the step size of the per-target move policy's
+    update toward each new best design; a restart then draws its fresh designs from that policy. 0, the
+    default, turns it off (the search draws by its priors alone)."""
+    adapt_prior: float = 1.0
+    """With adaptation: the weight of the log of the search's priors (the designer's weights, in ``hybrid``
+    mixed with the policy's probabilities) beside the learned weights."""
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -272,6 +279,8 @@ class SearchConfig:
         _check_range("hierarchy_leaf", self.hierarchy_leaf, 10, 10**6)
         _check_range("hierarchy_share", self.hierarchy_share, 0, 0.9)
         _check_range("start_finish", self.start_finish, 0, 0.95)
+        _check_range("adapt_rate", self.adapt_rate, 0, 10)
+        _check_range("adapt_prior", self.adapt_prior, 0, 10)
         if self.finish not in FINISHES:
             raise ConfigError(f"finish must be one of {', '.join(FINISHES)}, got {self.finish!r}")
 

@@ -1,22 +1,45 @@
 #!/usr/bin/env bash
-# The hybrid designer's ablation on one dataset, back to back in one folder: hybrid (the default:
-# the policy's designs and priors in the ensemble-aware search), search (the search alone, from the
-# designer's start: no policy), meta-learna (the policy alone, with its refinement walk) and
-# rnainverse (ViennaRNA's inverse folding), then the README table and the per-target test.
+# The designer's ablation on one dataset, back to back, one folder per arm under OUT_DIR:
+#   search        the ensemble-aware search from the designer's start: no learning at all
+#   search-adapt  + online adaptation of a per-target move policy on the designer's priors (no network)
+#   hybrid        the meta-trained network's designs and priors in the search, no adaptation (the default)
+#   hybrid-adapt  both: the move policy adapts on the target, its prior the network's probabilities
+#   meta-learna   the network alone, with its refinement walk
+#   rnainverse    ViennaRNA's inverse folding
+# then the README table and the per-target tests (compare --stats; pool several seeds with --pool).
 #
-#   bash scripts/benchmark_ablation.sh [DATASET] [OUT_DIR] [JOBS] [LIMIT]
-#   bash scripts/benchmark_ablation.sh eterna100-v2 runs/e100-ablation 2 60     # about 80 min on 2 cores
+#   bash scripts/benchmark_ablation.sh [DATASET] [OUT_DIR] [JOBS] [LIMIT] [SEED] [ADAPT_RATE]
+#   bash scripts/benchmark_ablation.sh eterna100-v2 runs/e100-ablation 2 60 0 0.5   # about 5 h on 2 cores
 #
-# One run per target and method; the table's 1/10/30 s columns count targets solved within that
-# long of those runs. Interrupt it and run it again: finished attempts are kept. Run it from a copy
-# of the package that is not edited meanwhile (an editable install picks up edits between attempts).
+# POLICY=FILE uses that policy file for the arms with a network (default: the shipped one); ARMS="search
+# hybrid" runs only those arms. One run per target and arm; the table's 1/10/30 s columns count targets
+# solved within that long of those runs. Interrupt it and run it again: finished attempts are kept. Run it
+# from a copy of the package that is not edited meanwhile (an editable install picks up edits between
+# attempts).
 set -euo pipefail
 dataset="${1:-eterna100-v2}"
 out="${2:-runs/$dataset-ablation}"
 jobs="${3:-2}"
 limit="${4:-60}"
-for method in hybrid search meta-learna rnainverse; do
-    python -m rnadesign benchmark "$dataset" --method "$method" --time-limit "$limit" --jobs "$jobs" --out "$out" -q
+seed="${5:-0}"
+rate="${6:-0.5}"
+arms="${ARMS:-search search-adapt hybrid hybrid-adapt meta-learna rnainverse}"
+policy=()
+if [[ -n "${POLICY:-}" ]]; then policy=(--policy "$POLICY"); fi
+folders=()
+for arm in $arms; do
+    case "$arm" in
+        search) args=(--method search) ;;
+        search-adapt) args=(--method search --search-config "{\"adapt_rate\": $rate}") ;;
+        hybrid) args=(--method hybrid "${policy[@]}") ;;
+        hybrid-adapt) args=(--method hybrid "${policy[@]}" --search-config "{\"adapt_rate\": $rate}") ;;
+        meta-learna) args=(--method meta-learna "${policy[@]}") ;;
+        rnainverse) args=(--method rnainverse) ;;
+        *) echo "unknown arm $arm" >&2; exit 2 ;;
+    esac
+    python -m rnadesign benchmark "$dataset" "${args[@]}" --time-limit "$limit" --jobs "$jobs" --seed "$seed" \
+        --out "$out/$arm" -q
+    folders+=("$out/$arm")
 done
-python -m rnadesign benchmark compare "$out" | tee "$out/compare.md"
-python -m rnadesign benchmark compare --stats "$out" | tee "$out/stats.md"
+python -m rnadesign benchmark compare "${folders[@]}" | tee "$out/compare.md"
+python -m rnadesign benchmark compare --stats "${folders[@]}" | tee "$out/stats.md"

@@ -71,3 +71,28 @@ def test_a_lone_pair_in_an_interior_loop_is_not_claimed():
     # (a, b) is the only branch of the pair around it: removing it changes that interior loop as well.
     target = parse_structure("((((...(.((((....)))))...))))")
     assert bulged_lone_pairs(target) == []
+
+
+def test_every_disclosed_eterna100_v2_player_solution_folds_into_its_puzzle():
+    """#68 and #99 are designable (no published algorithm has solved them; players have): every V2 puzzle
+    whose Vienna 2 player solution is disclosed refolds to it under our ViennaRNA, and none is proven
+    undesignable. #100's solution is withheld by the Eterna team."""
+    import csv
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "data", "eterna100_puzzles.tsv")
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    puzzles = {t.name: t.text for t in load_dataset("eterna100-v2").targets}
+    disclosed = {}
+    for row in rows:
+        solution = row["Sample Solution (V2/Vienna2)"].strip()
+        if set(solution) <= set("ACGU") and solution:
+            disclosed[row["Puzzle #"]] = solution
+    assert len(disclosed) == 99 and "100" not in disclosed
+    for number, solution in disclosed.items():
+        target = puzzles[number]
+        assert target == rows[int(number) - 1]["Secondary Structure V2"].strip(), number
+        assert RNA.fold(solution)[0] == target, number
+    for number in ("68", "99"):
+        assert not undesignable(parse_structure(puzzles[number], warn=False))

@@ -202,6 +202,7 @@ LAYERS = {
     "rnadesign.design": 5,
     "rnadesign.env": 5,  # the environment's old address, an alias of rnadesign.rl.env
     "rnadesign.benchmark": 6,
+    "rnadesign.expert": 6,  # expert iteration: designs with design(), trains the rl/ network
     "rnadesign.cli": 7,
     "rnadesign.web": 7,  # rnadesign serve: uses cli's parser and checks; only cli/main.py imports it
     "rnadesign.__main__": 8,

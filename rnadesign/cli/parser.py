@@ -117,7 +117,8 @@ def build_parser(more_commands: Callable[[argparse._SubParsersAction], None] | N
     design.add_argument(
         "--policy",
         metavar="FILE",
-        help="pre-trained policy for the meta modes (default: the one shipped with rnadesign)",
+        help="pre-trained policy for the modes that use one: a policy file, or a shipped one by name, "
+        "default or expert (default: default)",
     )
     design.add_argument(
         "-n",
@@ -204,7 +205,7 @@ def build_parser(more_commands: Callable[[argparse._SubParsersAction], None] | N
     bench.add_argument("-s", "--seed", type=seed_type, default=0, help="base seed (default: 0)")
     bench.add_argument("--config", metavar="PRESET_OR_JSON", help="agent configuration for --method learna")
     bench.add_argument(
-        "--policy", metavar="FILE", help="pre-trained policy for the meta modes (default: the shipped one)"
+        "--policy", metavar="FILE", help="pre-trained policy: a file, or default or expert (default: default)"
     )
     bench.add_argument(
         "--only",

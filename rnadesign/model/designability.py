@@ -16,7 +16,9 @@ Two kinds, both exact for ViennaRNA's model:
    canonical); when the least of them is above zero, the target without (a, b) has the lower free
    energy on every sequence. Rfam-Taneda #20 ends in such a pair: it loses by at least 0.6 kcal/mol.
 
-A target without a proof may still be undesignable (Eterna100 #68, #99 and #100 are, by other means).
+A target without a proof is never called undesignable: Eterna100-V2 #68 and #99, which no published
+algorithm has solved, are designable (the players' Vienna 2 solutions in ``data/eterna100_puzzles.tsv`` fold
+into them), and #100's Vienna 2 player solution exists but is not disclosed.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from ..files import atomic_open
 
 __all__ = [
     "FORMAT",
+    "SHIPPED_POLICIES",
     "PolicyFile",
     "PolicyFileError",
     "atomic_torch_save",
@@ -55,9 +56,14 @@ class PolicyFile:
     card: dict[str, Any]
 
 
-def default_policy_path() -> Path:
-    """The pre-trained policy shipped inside the package."""
-    return Path(__file__).resolve().parent / "models" / "default.safetensors"
+#: The policies shipped inside the package, by the name ``--policy`` also takes: ``default`` (PPO
+#: meta-training) and ``expert`` (that policy trained further by expert iteration, ``rnadesign.expert``).
+SHIPPED_POLICIES = ("default", "expert")
+
+
+def default_policy_path(name: str = "default") -> Path:
+    """A pre-trained policy shipped inside the package (:data:`SHIPPED_POLICIES`)."""
+    return Path(__file__).resolve().parent / "models" / f"{name}.safetensors"
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
@@ -138,6 +144,8 @@ def load_policy(path: str | Path) -> PolicyFile:
     Raises:
         PolicyFileError: missing, truncated or foreign file, with the reason.
     """
+    if str(path) in SHIPPED_POLICIES and not Path(path).exists():  # a shipped policy by name
+        path = default_policy_path(str(path))
     path = Path(path)
     if not path.is_file():
         raise PolicyFileError(f"{path}: no such policy file")

@@ -56,6 +56,7 @@ from ..model.metrics import EnsembleView, ensemble_view, positional_defect
 from ..model.structure import Structure
 from ..run.clock import follow
 from ..run.state import DesignRun
+from .adapt import UNPAIRED, MovePolicy
 from .walk import adaptive_walk, decoy_repair
 
 if TYPE_CHECKING:
@@ -65,7 +66,6 @@ __all__ = ["EnsembleSearch", "designer_start"]
 
 #: Stems GC-rich, as designers make them (NEMO weighs GC/CG 16, AU/UA 9, GU/UG 2).
 PAIR_WEIGHTS = np.array([16, 16, 9, 9, 2, 2], dtype=float)
-UNPAIRED = "ACGU"
 #: Loops mostly A (designers' and SAMFEO's start), G and the rest less.
 UNPAIRED_WEIGHTS = np.array([6, 1, 2, 1], dtype=float)
 #: An ensemble view costs about this many MFE folds (an MFE fold and a partition function with pair
@@ -182,6 +182,22 @@ class EnsembleSearch:
         unpaired = unpaired_priors(self.target, config.boost)
         self.priors = unpaired / unpaired.sum(axis=1, keepdims=True)
         self.pair_priors = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
+        self.moves: MovePolicy | None = None
+        """The per-target move policy (``adapt_rate`` > 0), built on the priors when the loop starts."""
+
+    def start_adaptation(self) -> None:
+        """Build the move policy on the current priors (after :meth:`mix_priors`) and adapt it toward the
+        best design so far; nothing when ``adapt_rate`` is 0."""
+        if self.config.adapt_rate <= 0 or self.moves is not None:
+            return
+        options = None if self.constraints is None else self.constraints.pair_options
+        allowed = None if self.constraints is None else self.allowed
+        config = self.config
+        self.moves = MovePolicy(
+            self.target, self.priors, self.pair_priors, config.adapt_rate, config.adapt_prior, allowed, options
+        )
+        for candidate in self.population:
+            self.moves.offer(candidate.sequence, candidate.view.distance, candidate.objective)
 
     def _bonus_hairpins(self) -> list[tuple[int, int, tuple[str, ...]]]:
         """The target's hairpins ``(i, j, loops)`` for which the energy model tabulates bonus loops of
@@ -290,6 +306,8 @@ class EnsembleSearch:
         if candidate.objective < self.best_objective - 1e-12:
             self.best_objective = candidate.objective
             self.last_improvement = self.steps
+        if self.moves is not None:
+            self.moves.offer(candidate.sequence, candidate.view.distance, candidate.objective)
 
     # -- proposing --------------------------------------------------------------------------------
     def parent(self) -> Candidate | None:
@@ -343,7 +361,7 @@ class EnsembleSearch:
                     self._mutate_pair(letters, neighbours[int(self.rng.integers(len(neighbours)))])
         else:
             choices = [k for k, b in enumerate(UNPAIRED) if b != letters[site] and b in self.allowed[site]]
-            w = self.priors[site, choices]
+            w = self.priors[site, choices] if self.moves is None else self.moves.unpaired_weights(site, choices)
             letters[site] = UNPAIRED[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
         return True
 
@@ -360,7 +378,7 @@ class EnsembleSearch:
         choices = [k for k, p in enumerate(PAIRS) if p != letters[i] + letters[j] and p in allowed]
         if not choices:  # a stacked neighbour the mask fixes
             return
-        w = self.pair_priors[i, choices]
+        w = self.pair_priors[i, choices] if self.moves is None else self.moves.pair_weights(i, choices)
         if not w.sum() > 0:  # the policy's priors give GU/UG none: the mask left only those
             w = np.ones(len(choices))
         letters[i], letters[j] = PAIRS[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
@@ -396,6 +414,7 @@ class EnsembleSearch:
     def run_until_done(self) -> None:
         if not self.mutable.any():  # the constraints fix every site: the start is the only design
             return
+        self.start_adaptation()
         while self.population and not self.run.should_stop():
             if self.steps - self.last_improvement >= self.config.patience:
                 self._reseed()
@@ -411,7 +430,11 @@ class EnsembleSearch:
         best = self.population[0]
         self.population = [best] if self.config.restart == "best" else []
         self.best_objective, self.last_improvement = (best.objective if self.population else math.inf), self.steps
-        fresh = self.reseed(max(1, self.config.policy_designs // 2)) if self.reseed else []
+        count = max(1, self.config.policy_designs // 2)
+        if self.moves is not None:  # what the lineages so far taught the move policy, not the prior alone
+            fresh = [self.moves.playout(self.rng) for _ in range(count)]
+        else:
+            fresh = self.reseed(count) if self.reseed else []
         if not fresh and not self.population:
             fresh = [designer_start(self.target, self.rng, self.config.boost > 1, self.constraints)]
         self.seed(fresh)

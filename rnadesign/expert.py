@@ -1,0 +1,366 @@
+"""Expert iteration: the search designs, the policy learns to propose what the search found.
+
+Each round draws structures from the meta-training set (shortest first within the round), designs
+each one with the designer (``hybrid`` with the current policy as its prior, by default), keeps the
+solved designs, and trains the policy network to propose them: a cross-entropy step on every decision
+site (the target's structure window -> the base or pair the solved design holds there). The next round
+designs with the new policy, so a better prior makes its search faster. The shipped policy sees the
+target's structure alone (``include_sequence`` off), so a site's decision depends on its window only
+and a solved design is a set of independent labelled examples.
+
+Everything a round produces is saved as it is produced, so a killed run resumes where it stopped:
+``designs.jsonl`` (one record a designed structure, appended and fsynced), ``round-K.safetensors``
+(the policy after round K, written atomically), ``rounds.jsonl`` (per round: designs solved, training
+loss, validation). ``--resume`` skips the structures already designed and the rounds already trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import AgentConfig
+from .errors import ConfigError
+from .files import append_json_line, atomic_write_json, read_json_lines
+from .model.folding import DEFAULT_MODEL, FoldingModel, fold, vienna_version
+from .model.structure import Structure, parse_structure
+from .rl.numpy_policy import NumpyPolicy
+from .rl.policy_file import PolicyFile, load_policy, save_policy
+
+__all__ = [
+    "ExpertSettings",
+    "decision_labels",
+    "decision_windows",
+    "expert_iteration",
+    "fit_policy",
+    "sampled_solved",
+]
+
+_log = logging.getLogger("rnadesign.expert")
+
+# The environment's action order (rnadesign/env.py UNPAIRED_ACTIONS, PAIR_ACTIONS); a test keeps them equal.
+UNPAIRED_ACTIONS = "GAUC"
+PAIR_ACTIONS = ("GC", "CG", "AU", "UA")
+_PAD, _CODES = 3, {".": 0, "(": 1, ")": 2}
+
+
+@dataclasses.dataclass(frozen=True)
+class ExpertSettings:
+    """One expert-iteration run."""
+
+    rounds: int = 20
+    """Rounds of (design, train)."""
+    structures_per_round: int = 300
+    """Meta-training structures designed per round."""
+    max_length: int = 150
+    """Structures longer than this are left out (short targets design fast on a laptop)."""
+    mode: str = "hybrid"
+    """Design mode of the expert (``hybrid`` uses the current policy as prior and proposer)."""
+    time_limit: float = 5.0
+    """Seconds per structure."""
+    epochs: int = 4
+    """Passes over all solved designs so far, per round."""
+    learning_rate: float = 1e-3
+    batch_size: int = 512
+    validation_targets: int = 100
+    """Targets of the validation set scored after each round."""
+    samples: int = 32
+    """Policy samples per validation target (no search: the policy's own designs)."""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("rounds", "structures_per_round", "max_length", "epochs", "batch_size", "samples"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.time_limit > 0 or not self.learning_rate > 0:
+            raise ConfigError("time_limit and learning_rate must be positive")
+
+
+# -- examples -------------------------------------------------------------------------------------
+
+
+def _check_agent(agent: AgentConfig) -> None:
+    if agent.env.include_sequence:
+        raise ConfigError("expert iteration trains policies that see the structure alone (include_sequence off)")
+
+
+def decision_windows(target: Structure, agent: AgentConfig) -> np.ndarray:
+    """The observation at each decision site (every site but a pair's closing one), as the environment
+    gives it: the structure codes in a window of ``agent.env.window`` around the site, padded."""
+    _check_agent(agent)
+    r, width = agent.env.state_radius, agent.env.window
+    padded = np.array([_PAD] * r + [_CODES[c] for c in target.dot_bracket] + [_PAD] * (r + 1), dtype=np.int64)
+    sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
+    return np.lib.stride_tricks.sliding_window_view(padded, width)[sites].copy()
+
+
+def decision_labels(target: Structure, sequence: str) -> np.ndarray:
+    """Per decision site, the action that places what ``sequence`` holds there; -1 where no action can
+    (a G-U pair: the environment places Watson-Crick pairs only)."""
+    labels = []
+    for i, c in enumerate(target.dot_bracket):
+        if c == ")":
+            continue
+        j = target.pairs[i]
+        if j < 0:
+            labels.append(UNPAIRED_ACTIONS.index(sequence[i]))
+        else:
+            pair = sequence[i] + sequence[j]
+            labels.append(PAIR_ACTIONS.index(pair) if pair in PAIR_ACTIONS else -1)
+    return np.array(labels, dtype=np.int64)
+
+
+def examples(records: Sequence[dict[str, Any]], agent: AgentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Windows and labels of every decision site of the solved designs in ``records``."""
+    windows, labels = [], []
+    for record in records:
+        if not record.get("solved"):
+            continue
+        target = parse_structure(record["target"])
+        y = decision_labels(target, record["sequence"])
+        keep = y >= 0
+        windows.append(decision_windows(target, agent)[keep])
+        labels.append(y[keep])
+    if not windows:
+        return np.zeros((0, agent.env.window), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(windows), np.concatenate(labels)
+
+
+# -- training -------------------------------------------------------------------------------------
+
+
+def _torch_policy(agent: AgentConfig, state_dict: dict[str, Any]):
+    """SB3's ActorCriticPolicy with this agent's network, holding ``state_dict``."""
+    import torch
+    from gymnasium import spaces
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    from .rl.policies import policy_kwargs
+
+    space = spaces.Box(low=0, high=_PAD, shape=(agent.env.window,), dtype=np.int64)
+    policy = ActorCriticPolicy(space, spaces.Discrete(4), lambda _: 0.0, **policy_kwargs(agent))
+    policy.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state_dict.items()})
+    return policy
+
+
+def fit_policy(
+    agent: AgentConfig,
+    state_dict: dict[str, Any],
+    windows: np.ndarray,
+    labels: np.ndarray,
+    epochs: int,
+    learning_rate: float,
+    batch_size: int,
+    seed: int,
+) -> tuple[dict[str, np.ndarray], float]:
+    """Train the policy branch to propose ``labels`` at ``windows`` (cross-entropy, Adam), starting from
+    ``state_dict``. Returns the new weights (every key of ``state_dict``) and the last epoch's mean loss."""
+    import torch
+
+    torch.manual_seed(seed)
+    policy = _torch_policy(agent, state_dict)
+    # The policy branch only: features extractor, policy MLP, action head; the value branch is untouched.
+    params = [p for n, p in policy.named_parameters() if not n.startswith(("value_net", "mlp_extractor.value_net"))]
+    optimiser = torch.optim.Adam(params, lr=learning_rate)
+    x = torch.as_tensor(windows, dtype=torch.float32)
+    y = torch.as_tensor(labels)
+    rng = np.random.default_rng(seed)
+    loss_mean = float("nan")
+    for _ in range(epochs):
+        order = rng.permutation(len(y))
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            batch = torch.as_tensor(order[start : start + batch_size])
+            logits = policy.get_distribution(x[batch]).distribution.logits
+            loss = torch.nn.functional.cross_entropy(logits, y[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += loss.item() * len(batch)
+        loss_mean = total / max(1, len(order))
+    weights = {k: v.detach().cpu().numpy().copy() for k, v in policy.state_dict().items()}
+    return {k: weights[k] for k in state_dict}, loss_mean
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+
+def sampled_solved(
+    agent: AgentConfig,
+    state_dict: dict[str, Any],
+    targets: Sequence[Structure],
+    samples: int,
+    seed: int,
+    folding: FoldingModel = DEFAULT_MODEL,
+) -> dict[str, float]:
+    """The policy alone (no search): ``samples`` designs per target drawn from it, each folded. Returns
+    the targets solved, their share, and the mean log-likelihood per decision of the best-folding design
+    (a fixed count of samples, not a time limit: the same weights and seed give the same score)."""
+    network = NumpyPolicy(agent, state_dict)
+    rng = np.random.default_rng(seed)
+    solved = 0
+    for target in targets:
+        probabilities = network.probabilities(decision_windows(target, agent))
+        cumulative = probabilities.cumsum(axis=1)
+        draws = (rng.random((samples, len(probabilities), 1)) > cumulative[None]).sum(axis=2).clip(0, 3)
+        sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
+        for actions in draws:
+            letters = ["A"] * len(target)
+            for site, action in zip(sites, actions):
+                j = target.pairs[site]
+                if j < 0:
+                    letters[site] = UNPAIRED_ACTIONS[action]
+                else:
+                    letters[site], letters[j] = PAIR_ACTIONS[action]
+            if fold("".join(letters), folding)[0] == target.dot_bracket:
+                solved += 1
+                break
+    return {"solved": solved, "targets": len(targets), "share": solved / max(1, len(targets))}
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def _round_structures(train: Sequence[str], settings: ExpertSettings, round_index: int) -> list[tuple[int, str]]:
+    """The structures of one round: a seeded draw without replacement across rounds among those of at
+    most ``max_length``, shortest first within the round (index into ``train`` kept for the record)."""
+    eligible = [i for i, s in enumerate(train) if len(s) <= settings.max_length]
+    order = np.random.default_rng(settings.seed).permutation(len(eligible))
+    chunk = order[round_index * settings.structures_per_round : (round_index + 1) * settings.structures_per_round]
+    picked = [(eligible[k], train[eligible[k]]) for k in chunk]
+    return sorted(picked, key=lambda p: (len(p[1]), p[0]))
+
+
+def _read_lines(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def expert_iteration(
+    out: str | Path,
+    train_file: str | Path,
+    validation_file: str | Path,
+    start_policy: str | Path,
+    settings: ExpertSettings,
+    resume: bool = False,
+    time_budget: float | None = None,
+) -> Path:
+    """Run (or resume) expert iteration into ``out``; returns the newest policy file.
+
+    ``time_budget``: stop after this many seconds of this call (between structures; the round is
+    resumed by ``resume``), so a leg fits a session.
+    """
+    from .design import DesignSettings, design
+
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not resume:
+        raise ConfigError(f"{out} is not empty: pass resume to continue the run there, or choose another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    manifest = out / "settings.json"
+    if manifest.exists():
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        if recorded != dataclasses.asdict(settings):
+            raise ConfigError(f"{out} was started with other settings: {recorded}")
+    else:
+        atomic_write_json(manifest, dataclasses.asdict(settings))
+    train = _read_lines(Path(train_file))
+    validation = [parse_structure(s) for s in _read_lines(Path(validation_file))[: settings.validation_targets]]
+    policy = load_policy(start_policy)
+    agent = policy.agent
+    _check_agent(agent)
+    current = Path(start_policy)
+    rounds_log = out / "rounds.jsonl"
+    designs_log = out / "designs.jsonl"
+    if not read_json_lines(rounds_log):
+        score = sampled_solved(agent, policy.state_dict, validation, settings.samples, settings.seed)
+        append_json_line(rounds_log, {"round": -1, "policy": str(start_policy), "validation": score})
+        _log.info("start policy: validation %d/%d solved by sampling", score["solved"], score["targets"])
+    for k in range(settings.rounds):
+        path = out / f"round-{k}.safetensors"
+        if path.exists():  # written last, atomically: the round is whole
+            current, policy = path, load_policy(path)
+            continue
+        designed = {r["index"] for r in read_json_lines(designs_log) if r["round"] == k}
+        round_started = time.monotonic()
+        for index, structure in _round_structures(train, settings, k):
+            if index in designed:
+                continue
+            if time_budget is not None and time.monotonic() - started > time_budget:
+                _log.info("time budget spent in round %d; resume to continue", k)
+                return current
+            seed = settings.seed * 1_000_003 + index
+            result = design(
+                structure,
+                DesignSettings(mode=settings.mode, time_limit=settings.time_limit, seed=seed, policy=current),
+            )
+            append_json_line(
+                designs_log,
+                {
+                    "round": k,
+                    "index": index,
+                    "target": structure,
+                    "sequence": result.sequence,
+                    "solved": bool(result.solved),
+                    "distance": result.distance,
+                    "time_s": round(result.time_s, 3),
+                },
+            )
+        records = read_json_lines(designs_log)
+        this_round = [r for r in records if r["round"] == k]
+        windows, labels = examples(records, agent)
+        weights, loss = fit_policy(
+            agent,
+            policy.state_dict,
+            windows,
+            labels,
+            settings.epochs,
+            settings.learning_rate,
+            settings.batch_size,
+            settings.seed + k,
+        )
+        score = sampled_solved(agent, weights, validation, settings.samples, settings.seed)
+        solved = sum(r["solved"] for r in this_round)
+        card = {
+            "method": "expert iteration (rnadesign.expert)",
+            "start_policy": str(start_policy),
+            "rounds": k + 1,
+            "designs_solved": int(sum(r["solved"] for r in records)),
+            "designs": len(records),
+            "examples": len(labels),
+            "settings": dataclasses.asdict(settings),
+            "validation": score,
+            "vienna": vienna_version(),
+        }
+        save_policy(path, agent, weights, card)
+        append_json_line(
+            rounds_log,
+            {
+                "round": k,
+                "designed": len(this_round),
+                "solved": int(solved),
+                "mean_time_s": round(float(np.mean([r["time_s"] for r in this_round] or [0])), 3),
+                "examples": len(labels),
+                "loss": round(loss, 4),
+                "validation": score,
+                "wall_s": round(time.monotonic() - round_started, 1),
+            },
+        )
+        _log.info(
+            "round %d: %d/%d solved, %d examples, loss %.3f, validation %d/%d",
+            k,
+            solved,
+            len(this_round),
+            len(labels),
+            loss,
+            score["solved"],
+            score["targets"],
+        )
+        current, policy = path, PolicyFile(agent, weights, card)
+    return current

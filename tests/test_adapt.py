@@ -1,0 +1,112 @@
+"""Online policy adaptation: the move policy learns toward the elite, keeps to the constraints and the
+deadline, and the designs it helps find refold."""
+
+import time
+
+import numpy as np
+import RNA
+
+from rnadesign.config import SearchConfig
+from rnadesign.design import DesignSettings, design
+from rnadesign.model.alphabet import PAIRS
+from rnadesign.model.constraints import DesignConstraints
+from rnadesign.model.structure import parse_structure
+from rnadesign.run.state import DesignRun
+from rnadesign.search.adapt import UNPAIRED, MovePolicy
+from rnadesign.search.ensemble import EnsembleSearch, designer_start
+
+TARGET = "((((((..((((....))))..((((....))))..))))))..((((((....))))))"
+
+
+def _policy(target, rate=1.0, **kwargs):
+    length = len(target)
+    return MovePolicy(target, np.full((length, 4), 0.25), np.full((length, 6), 1 / 6), rate, **kwargs)
+
+
+def test_adapting_raises_the_probability_of_the_elites_moves_at_every_site_and_nothing_else():
+    target = parse_structure(TARGET)
+    policy = _policy(target)
+    rng = np.random.default_rng(0)
+    elite = policy.playout(rng)
+    before_u = [policy.unpaired_probabilities(i)[UNPAIRED.index(elite[i])] for i in policy.loops]
+    before_p = [policy.pair_probabilities(i)[PAIRS.index(elite[i] + elite[j])] for i, j in policy.pairs]
+    policy.adapt(elite)
+    after_u = [policy.unpaired_probabilities(i)[UNPAIRED.index(elite[i])] for i in policy.loops]
+    after_p = [policy.pair_probabilities(i)[PAIRS.index(elite[i] + elite[j])] for i, j in policy.pairs]
+    assert all(a > b for a, b in zip(after_u, before_u)) and all(a > b for a, b in zip(after_p, before_p))
+    # NRPA's step: +rate on the chosen move, -rate * p on each (so the weights of a site sum to zero)
+    assert np.allclose(policy.unpaired_w[policy.loops].sum(axis=1), 0)
+    np.testing.assert_allclose(policy.unpaired_w[policy.loops[0], UNPAIRED.index(elite[policy.loops[0]])], 0.75)
+    for _ in range(30):
+        policy.adapt(elite)
+    # after many steps the policy's playouts hold the elite's choice at nearly every site
+    agreement = np.mean([[a == b for a, b in zip(policy.playout(rng), elite)] for _ in range(20)])
+    assert agreement > 0.97
+    rate_zero = _policy(target, rate=0.0)
+    rate_zero.adapt(elite)
+    assert not rate_zero.unpaired_w.any() and not rate_zero.pair_w.any()
+
+
+def test_the_prior_is_the_policys_bias_and_a_zero_prior_stays_zero():
+    target = parse_structure("((((....))))")
+    unpaired = np.tile([6.0, 1, 2, 1], (12, 1))
+    pairs = np.tile([16.0, 16, 9, 9, 0, 0], (12, 1))  # the network's prior gives GU/UG nothing
+    policy = MovePolicy(target, unpaired, pairs, rate=1.0)
+    np.testing.assert_allclose(policy.unpaired_probabilities(5), unpaired[5] / unpaired[5].sum())
+    # an elite with G-U pairs at (0, 11) and (3, 8): the prior rules them out, so no step at those sites
+    policy.adapt("GUGGAAAAUCAU")
+    for i, _ in policy.pairs:
+        assert policy.pair_probabilities(i)[4:].sum() == 0
+    assert not policy.pair_w[0].any() and not policy.pair_w[3].any()  # the G-U sites left as they were
+    assert policy.pair_w[1].any()
+    flat = MovePolicy(target, unpaired, pairs, rate=1.0, prior_weight=0.0)  # beta 0: the prior is ignored
+    np.testing.assert_allclose(flat.unpaired_probabilities(5), 0.25)
+
+
+def test_playouts_and_adapted_mutations_keep_to_the_constraints():
+    target = parse_structure(TARGET)
+    mask = "GGNNNNAA" + "N" * (len(TARGET) - 8)
+    constraints = DesignConstraints(sequence=mask, avoid=("GGGG",), allow_gu=False)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60, constraints=constraints), seed=4)
+    search = EnsembleSearch(run, SearchConfig(adapt_rate=1.0))
+    search.seed([designer_start(target, run.rng, constraints=run.constraints)])
+    search.start_adaptation()
+    for _ in range(20):
+        playout = search.moves.playout(run.rng)
+        assert all(b in run.constraints.allowed[i] for i, b in enumerate(playout))
+        assert all(playout[i] + playout[j] in run.constraints.pair_options[(i, j)] for i, j in search.moves.pairs)
+    parent = search.parent()
+    for _ in range(40):
+        child = search.mutate(parent)
+        assert child is None or run.constraints.satisfied(child)
+
+
+def test_adapted_designs_refold_and_the_deadline_holds():
+    # Eterna100-V2 #66: solved in seconds, but not by the designer's start (so the loop runs and adapts)
+    target = ".((.((.((..((.(...).)).))..))....))."
+    for mode in ("search", "hybrid"):
+        start = time.perf_counter()
+        settings = DesignSettings(mode=mode, time_limit=2, seed=2, search=SearchConfig(adapt_rate=0.5))
+        result = design(target, settings)
+        assert time.perf_counter() - start < 2 + 1.0
+        assert result.sequence and RNA.fold(result.sequence)[0] == result.structure
+        assert result.solved == (result.structure == target)
+
+
+def test_restarts_draw_their_designs_from_the_adapted_policy():
+    target = parse_structure(".((.((.((..((.(...).)).))..))....)).", warn=False)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60, seed=1), seed=1)
+    search = EnsembleSearch(run, SearchConfig(adapt_rate=2.0, patience=1))
+    search.seed([designer_start(target, run.rng)])
+    search.start_adaptation()
+    best = search.population[0].sequence
+    for _ in range(40):
+        search.moves.adapt(best)
+    fresh = []
+    seed = search.seed
+    search.seed = lambda sequences: (fresh.extend(sequences), seed(sequences))
+    search._reseed()
+    # the fresh designs are the policy's playouts: the elite, or a site or two from it
+    assert len(fresh) == SearchConfig().policy_designs // 2
+    assert all(sum(a != b for a, b in zip(f, best)) <= 3 for f in fresh)
+    assert search.moves.adaptations >= 40

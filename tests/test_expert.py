@@ -1,0 +1,91 @@
+"""Expert iteration: the examples are the environment's observations, the labels its actions, and a
+killed leg resumes from what it saved."""
+
+import numpy as np
+import RNA
+
+from rnadesign.expert import (
+    ExpertSettings,
+    decision_labels,
+    decision_windows,
+    expert_iteration,
+    fit_policy,
+    sampled_solved,
+)
+from rnadesign.files import read_json_lines
+from rnadesign.model.structure import parse_structure
+from rnadesign.rl.env import PAIR_ACTIONS, UNPAIRED_ACTIONS, RnaDesignEnv
+from rnadesign.rl.policy_file import default_policy_path, load_policy
+
+TARGETS = ("((((....))))", "(((....)))..((((....))))", "((((((....))))))", "...(((((....)))))...", "((((...))))")
+
+
+def test_windows_are_the_environments_observations_and_labels_its_actions():
+    policy = load_policy(default_policy_path())
+    target = parse_structure("..((((..((...))..))))....(((...)))")
+    env = RnaDesignEnv([target], policy.agent.env)
+    observation, _ = env.reset(seed=0)
+    windows = decision_windows(target, policy.agent)
+    actions = [1, 0, 2, 3, 1, 0, 0, 2, 1, 3, 2, 0, 1, 1, 0, 2, 3, 2, 0, 1, 0, 3, 2, 1, 0, 0, 1, 2]
+    for k in range(target.n_decisions):
+        np.testing.assert_array_equal(windows[k], observation)
+        observation, _, terminated, _, info = env.step(actions[k])
+    assert terminated and len(windows) == target.n_decisions
+    # the labels of the placed design are the actions that placed it
+    np.testing.assert_array_equal(decision_labels(target, info["sequence"]), actions[: target.n_decisions])
+    assert "".join(UNPAIRED_ACTIONS) == "GAUC" and ["".join(p) for p in PAIR_ACTIONS] == ["GC", "CG", "AU", "UA"]
+    # a G-U pair has no action: no label
+    assert decision_labels(parse_structure("((....))"), "GGAAAAUC").tolist() == [0, -1, 1, 1, 1, 1]
+
+
+def test_training_makes_the_policy_propose_the_designs_it_was_shown():
+    policy = load_policy(default_policy_path())
+    target = parse_structure("((((((....))))))")
+    design = "CGCGCGUUCGCGCGCG"  # UUCG where the shipped policy would rather not put it
+    windows = decision_windows(target, policy.agent)
+    labels = decision_labels(target, design)
+    weights, loss = fit_policy(policy.agent, policy.state_dict, windows, labels, 60, 1e-2, 16, seed=0)
+    assert set(weights) == set(policy.state_dict) and loss < 0.5
+    from rnadesign.rl.numpy_policy import NumpyPolicy
+
+    chosen = NumpyPolicy(policy.agent, weights).probabilities(windows).argmax(axis=1)
+    np.testing.assert_array_equal(chosen, labels)
+    score = sampled_solved(policy.agent, weights, [target], samples=4, seed=0)
+    assert score["solved"] == 1 and RNA.fold(design)[0] == target.dot_bracket
+
+
+def test_a_killed_leg_resumes_without_designing_anything_twice(tmp_path):
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(TARGETS) + "\n")
+    settings = ExpertSettings(
+        rounds=2, structures_per_round=2, time_limit=1, epochs=1, validation_targets=3, samples=2, batch_size=64
+    )
+    out = tmp_path / "run"
+    # a budget spent before round 0's first design is done: the leg stops, as a kill would leave it
+    first = expert_iteration(out, train, train, default_policy_path(), settings, time_budget=0.0)
+    assert first == default_policy_path() and not (out / "round-0.safetensors").exists()
+    final = expert_iteration(out, train, train, default_policy_path(), settings, resume=True)
+    assert final == out / "round-1.safetensors"
+    designs = read_json_lines(out / "designs.jsonl")
+    keys = [(d["round"], d["index"]) for d in designs]
+    assert len(keys) == len(set(keys)) == 4
+    for d in designs:
+        if d["solved"]:
+            assert RNA.fold(d["sequence"])[0] == d["target"]
+    rounds = [r["round"] for r in read_json_lines(out / "rounds.jsonl")]
+    assert rounds == [-1, 0, 1]
+    card = load_policy(final).card
+    assert card["rounds"] == 2 and card["designs"] == 4
+    # a finished run resumed does nothing more
+    assert expert_iteration(out, train, train, default_policy_path(), settings, resume=True) == final
+    assert len(read_json_lines(out / "designs.jsonl")) == 4
+
+
+def test_the_shipped_expert_policy_loads_by_name_and_designs():
+    policy = load_policy("expert")
+    assert policy.card["method"].startswith("expert iteration") and policy.agent == load_policy("default").agent
+    from rnadesign.design import DesignSettings, design
+
+    target = "((((((...((((....))))...))))))"
+    result = design(target, DesignSettings(mode="hybrid", time_limit=10, seed=1, policy="expert"))
+    assert result.solved and RNA.fold(result.sequence)[0] == target
