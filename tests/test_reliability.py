@@ -65,7 +65,11 @@ def test_a_torn_last_record_is_set_aside_and_its_attempt_run_again(tmp_path, tar
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b'{"a": 1}\nnull\n', "record 2 is not a JSON object"), (b'{"a": 1}\n\xff\xfe\n', "line 2: not UTF-8")],
+    [
+        (b'{"a": 1}\nnull\n', "line 1: field 'dataset' is missing"),
+        (b"\nnull\n", "line 2: not a JSON object"),
+        (b'{"a": 1}\n\xff\xfe\n', "line 2: not UTF-8"),
+    ],
 )
 def test_a_damaged_results_file_is_one_line_naming_it(tmp_path, targets_file, content, message):
     out = tmp_path / "D"
@@ -189,3 +193,74 @@ def test_install_notes_are_honest():
     pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
     minimum = re.search(r'"torch>=(\d+)\.(\d+)', pyproject)
     assert minimum and (int(minimum[1]), int(minimum[2])) >= (2, 6)
+
+
+# -- issue 28 ---------------------------------------------------------------------------------------
+
+
+def _record(target_id="1", run=0, **changes):
+    record = {
+        "dataset": "three",
+        "target_id": target_id,
+        "target": TARGETS[int(target_id) - 1],
+        "run": run,
+        "method": "search",
+        "time_limit": 1.0,
+        "series": "s",
+        "solved": True,
+        "time_s": 0.1,
+        "status": "solved",
+        "distance": 0,
+    }
+    return {**record, **changes}
+
+
+def _write_records(path, records, tail=""):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + tail)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"solved": None}, "line 2: field 'solved' is missing"),
+        ({"time_s": "abc"}, "line 2: field 'time_s' is \"abc\", not a finite number"),
+    ],
+)
+def test_a_results_record_of_the_wrong_shape_or_twice_is_one_line_naming_file_line_and_field(
+    tmp_path, targets_file, change, message
+):
+    out = tmp_path / "D"
+    out.mkdir()
+    second = {k: v for k, v in {**_record("2"), **change}.items() if v is not None}
+    _write_records(out / "results.jsonl", [_record("1"), second])
+    proc = rnadesign("benchmark", str(targets_file), "--method", "search", "-t", "1", "--out", str(out))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert f"{out / 'results.jsonl'}: {message}" in lines[0]
+
+
+def _shard_folder(tmp_path, records, tail=""):
+    """A folder holding shard 1 of 1 of a benchmark of the three targets, with these records."""
+    out = tmp_path / "S"
+    out.mkdir()
+    summary = {
+        "dataset": "three",
+        "method": "search",
+        "time_limit": 1.0,
+        "n_targets": 3,
+        "runs": 1,
+        "config": None,
+        "series": {"id": "s", "shard": "1/1", "only": None},
+    }
+    (out / "shard-1-of-1-summary.json").write_text(json.dumps(summary))
+    _write_records(out / "results-shard-1-of-1.jsonl", records, tail)
+    return out
+
+
+def test_benchmark_summary_names_a_bad_shard_record_in_one_line(tmp_path):
+    out = _shard_folder(tmp_path, [_record("1"), _record("2", time_s="abc")])
+    proc = rnadesign("benchmark", "summary", str(out))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "results-shard-1-of-1.jsonl: line 2: field 'time_s'" in lines[0]
+    assert not (out / "summary.json").exists()

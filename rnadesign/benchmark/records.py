@@ -1,0 +1,101 @@
+"""The records of ``results.jsonl``, checked as they are read.
+
+Every reader of a benchmark's results (the runner, the summaries, the statistics, the merge of
+shards) takes its records through :func:`check_records`: a record of the wrong shape is one error
+naming the file, the line and the field, not a ``KeyError`` or a ``TypeError`` later on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from ..files import CorruptFileError
+
+__all__ = ["FIELDS", "check_records"]
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
+def _flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _text_or_null(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _object_or_null(value: Any) -> bool:
+    return value is None or (isinstance(value, dict) and all(isinstance(k, str) for k in value))
+
+
+#: Field -> (required, check, what it must be). Records written before a field existed lack the optional ones.
+FIELDS: dict[str, tuple[bool, Any, str]] = {
+    "dataset": (True, _text, "a string"),
+    "target_id": (True, _text, "a string"),
+    "target": (True, _text, "a string"),
+    "run": (True, _whole, "a whole number >= 0"),
+    "method": (True, _text, "a string"),
+    "time_limit": (True, _seconds, "a finite number of seconds >= 0"),
+    "solved": (True, _flag, "true or false"),
+    "time_s": (True, _seconds, "a finite number of seconds >= 0"),
+    "status": (True, _text, "a string"),
+    "distance": (False, _whole, "a whole number >= 0"),
+    "solved_unique": (False, _flag, "true or false"),
+    "sequence": (False, _text, "a string"),
+    "series": (False, _text, "a string"),
+    "shard": (False, _text, "a string"),
+    "target_constraint": (False, _text_or_null, "a string or null"),
+    "folding": (False, _object_or_null, "a JSON object or null"),
+}
+
+
+def _line_of(path: Path, index: int) -> int:
+    """The line of ``path`` holding its ``index``-th (0-based) value (blank lines hold none)."""
+    seen = -1
+    for number, line in enumerate(path.read_bytes().decode("utf-8", "replace").split("\n"), start=1):
+        if line.strip():
+            seen += 1
+            if seen == index:
+                return number
+    return index + 1
+
+
+def _problem(record: Any) -> str | None:
+    if not isinstance(record, dict):
+        return f"not a JSON object: {json.dumps(record)[:60]}"
+    for name, (required, check, what) in FIELDS.items():
+        if name not in record:
+            if required:
+                return f"field {name!r} is missing"
+            continue
+        if not check(record[name]):
+            return f"field {name!r} is {json.dumps(record[name])[:40]}, not {what}"
+    return None
+
+
+def check_records(path: Path, values: list[Any]) -> list[dict[str, Any]]:
+    """``values`` (the JSON values of ``path``, one a line, as :func:`~rnadesign.files.read_json_lines`
+    reads them) as benchmark records.
+
+    Raises:
+        CorruptFileError: a value that is not a record (file, line and field named), or an attempt
+           .
+    """
+    for index, record in enumerate(values):
+        problem = _problem(record)
+        if problem is not None:
+            raise CorruptFileError(f"{path}: line {_line_of(path, index)}: {problem}")
+    return values
