@@ -224,6 +224,7 @@ def _write_records(path, records, tail=""):
     [
         ({"solved": None}, "line 2: field 'solved' is missing"),
         ({"time_s": "abc"}, "line 2: field 'time_s' is \"abc\", not a finite number"),
+        ({"target_id": "1", "target": TARGETS[0]}, "line 2: target 1 run 0 is recorded twice (also line 1)"),
     ],
 )
 def test_a_results_record_of_the_wrong_shape_or_twice_is_one_line_naming_file_line_and_field(
@@ -264,3 +265,16 @@ def test_benchmark_summary_names_a_bad_shard_record_in_one_line(tmp_path):
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert "results-shard-1-of-1.jsonl: line 2: field 'time_s'" in lines[0]
     assert not (out / "summary.json").exists()
+
+
+def test_a_second_benchmark_into_a_folder_being_written_refuses_in_one_line(tmp_path, targets_file):
+    from rnadesign.benchmark.records import results_lock
+
+    out = tmp_path / "D"
+    out.mkdir()
+    with results_lock(out, "results.jsonl"):  # as a first benchmark process holds it
+        proc = rnadesign("benchmark", str(targets_file), "--method", "search", "-t", "1", "--out", str(out))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert f"{out}: another rnadesign benchmark is writing into this folder" in lines[0]
+    assert not (out / "results.jsonl").exists()

@@ -1,20 +1,27 @@
-"""The records of ``results.jsonl``, checked as they are read.
+"""The records of ``results.jsonl``: checked as they are read, and one writer per results file.
 
 Every reader of a benchmark's results (the runner, the summaries, the statistics, the merge of
 shards) takes its records through :func:`check_records`: a record of the wrong shape is one error
-naming the file, the line and the field, not a ``KeyError`` or a ``TypeError`` later on.
+naming the file, the line and the field, not a ``KeyError`` or a ``TypeError`` later on. An attempt
+recorded twice in one file (two processes that ran the same benchmark into one folder at once) is
+refused the same way. :func:`results_lock` keeps a second process from writing into a results file
+while one is running.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..errors import RnaDesignError
 from ..files import CorruptFileError
 
-__all__ = ["FIELDS", "check_records"]
+__all__ = ["FIELDS", "ResultsBusyError", "check_records", "results_lock"]
 
 
 def _text(value: Any) -> bool:
@@ -92,10 +99,51 @@ def check_records(path: Path, values: list[Any]) -> list[dict[str, Any]]:
 
     Raises:
         CorruptFileError: a value that is not a record (file, line and field named), or an attempt
-           .
+            (dataset, series, target, run, constraint line) recorded twice.
     """
+    seen: dict[tuple, int] = {}
     for index, record in enumerate(values):
         problem = _problem(record)
         if problem is not None:
             raise CorruptFileError(f"{path}: line {_line_of(path, index)}: {problem}")
+        attempt = (
+            record["dataset"],
+            record.get("series"),
+            record["target_id"],
+            record["run"],
+            record.get("target_constraint"),
+        )
+        if attempt in seen:
+            first, line = _line_of(path, seen[attempt]), _line_of(path, index)
+            raise CorruptFileError(
+                f"{path}: line {line}: target {record['target_id']} run {record['run']} is recorded twice "
+                f"(also line {first}): two processes wrote into this folder at once; keep one of the lines"
+            )
+        seen[attempt] = index
     return values
+
+
+class ResultsBusyError(RnaDesignError):
+    """Another process holds the lock of a results file."""
+
+
+@contextlib.contextmanager
+def results_lock(folder: Path, name: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder/name`` (the lock file ``folder/name.lock``) while the block runs.
+
+    Raises:
+        ResultsBusyError: another process holds it (refused at once, not waited for).
+    """
+    path = Path(folder) / f"{name}.lock"
+    with open(path, "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ResultsBusyError(
+                f"{folder}: another rnadesign benchmark is writing into this folder ({path.name} is locked); "
+                "wait for it to finish or give another --out"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

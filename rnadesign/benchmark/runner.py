@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ from ..model.folding import vienna_version
 from ..model.metrics import check_design
 from ..model.structure import InvalidStructureError, parse_structure
 from .datasets import Dataset
+from .records import results_lock
 from .spec import BenchmarkSpec, read_results, results_name, series_id, shard_attempts, shard_label
 
 __all__ = ["run_benchmark"]
@@ -245,6 +247,19 @@ class _Runner:
                     os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _one_writer(run: Any) -> Any:
+    """``run_benchmark`` holding the lock of its results file throughout: a second process refuses at once."""
+
+    @functools.wraps(run)
+    def locked(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> list[dict[str, Any]]:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        with results_lock(Path(out), results_name(spec.shard)):
+            return run(dataset, spec, out)
+
+    return locked
+
+
+@_one_writer
 def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> list[dict[str, Any]]:
     """Run every (target, run) attempt of this series not yet in ``out/results.jsonl``; return the series' records.
 

@@ -140,8 +140,8 @@ def read_results(out: Path, shard: tuple[int, int] | None = None) -> list[dict[s
     """All records in ``out/results.jsonl`` (or a shard's file); a torn last line (from a kill) is ignored.
 
     Raises:
-        CorruptFileError: a line that is not a record of the right fields and types (file, line and field
-            named; :func:`.records.check_records`).
+        CorruptFileError: a line that is not a record of the right fields and types, or an attempt recorded
+            twice (file, line and field named; :func:`.records.check_records`).
     """
     path = Path(out) / results_name(shard)
     return check_records(path, read_json_lines(path))
