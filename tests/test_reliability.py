@@ -267,6 +267,17 @@ def test_benchmark_summary_names_a_bad_shard_record_in_one_line(tmp_path):
     assert not (out / "summary.json").exists()
 
 
+def test_benchmark_summary_warns_of_a_torn_shard_line_and_names_the_missing_attempt(tmp_path):
+    torn = json.dumps(_record("3"))[:90]
+    out = _shard_folder(tmp_path, [_record("1"), _record("2")], tail=torn)
+    proc = rnadesign("benchmark", "summary", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "torn" in proc.stderr and "target 3 run 0 is missing" in proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["attempts_recorded"] == 2 and summary["attempts_torn"] == ["shard 1/1: target 3 run 0"]
+    assert "missing (torn records, not counted): shard 1/1: target 3 run 0" in proc.stdout
+
+
 def test_a_second_benchmark_into_a_folder_being_written_refuses_in_one_line(tmp_path, targets_file):
     from rnadesign.benchmark.records import results_lock
 

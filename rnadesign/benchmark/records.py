@@ -5,7 +5,7 @@ shards) takes its records through :func:`check_records`: a record of the wrong s
 naming the file, the line and the field, not a ``KeyError`` or a ``TypeError`` later on. An attempt
 recorded twice in one file (two processes that ran the same benchmark into one folder at once) is
 refused the same way. :func:`results_lock` keeps a second process from writing into a results file
-while one is running.
+while one is running; :func:`torn_tail` finds a write cut short by a kill.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from ..errors import RnaDesignError
 from ..files import CorruptFileError
 
-__all__ = ["FIELDS", "ResultsBusyError", "check_records", "results_lock"]
+__all__ = ["FIELDS", "ResultsBusyError", "check_records", "results_lock", "torn_attempt", "torn_tail"]
 
 
 def _text(value: Any) -> bool:
@@ -121,6 +122,31 @@ def check_records(path: Path, values: list[Any]) -> list[dict[str, Any]]:
             )
         seen[attempt] = index
     return values
+
+
+def torn_tail(path: Path) -> str | None:
+    """The last line of ``path`` if a kill cut its write short (no newline, not JSON), else None."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    if not data or data.endswith(b"\n"):
+        return None
+    last = data.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+    try:
+        json.loads(last)
+    except json.JSONDecodeError:
+        return last
+    return None
+
+
+def torn_attempt(line: str) -> str:
+    """Which attempt a torn line was recording, as far as its text still says (e.g. ``target 3 run 0``)."""
+    target = re.search(r'"target_id":\s*"((?:[^"\\]|\\.)*)"', line)
+    run = re.search(r'"run":\s*(\d+)', line)
+    if target is None:
+        return "an attempt whose target the torn line no longer names"
+    return f"target {target[1]}" + ("" if run is None else f" run {run[1]}")
 
 
 class ResultsBusyError(RnaDesignError):
