@@ -289,3 +289,23 @@ def test_a_second_benchmark_into_a_folder_being_written_refuses_in_one_line(tmp_
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert f"{out}: another rnadesign benchmark is writing into this folder" in lines[0]
     assert not (out / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("avoid", "message"),
+    [
+        ("S,W", "forbidden motifs S,W forbid every base (A, C, G and U) at every position"),
+        ("R,Y", "forbidden motifs R,Y forbid every base"),
+        ("N", "forbidden motif N forbids every base"),
+        ("NN", "forbidden motif NN matches any 2 bases"),
+        ("A,G", "the forbidden motifs A,G leave only C/U at 1 and C/U at 12, which cannot pair"),
+        ("GG*", "('*' ends a sequence constraint; a forbidden motif is IUPAC letters only)"),
+        ("", "an empty forbidden motif in ''"),
+        (",,", "an empty forbidden motif in ',,'"),
+    ],
+)
+def test_an_impossible_or_empty_avoid_set_is_refused_before_any_design_with_a_true_line(avoid, message):
+    proc = rnadesign("design", "((((....))))", "-t", "30", "--avoid", avoid)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+    assert "sequence constraint at" not in lines[0] and proc.stdout == ""

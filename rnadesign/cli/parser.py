@@ -58,11 +58,22 @@ def _add_constraint_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--avoid",
         metavar="MOTIF,...",
-        type=lambda text: tuple(m.strip() for m in text.split(",") if m.strip()),
+        type=_motif_list,
         default=(),
         help="forbidden motifs, IUPAC letters allowed, e.g. GGGG,AAAAA,GAATTC (EcoRI)",
     )
     group.add_argument("--no-gu", action="store_true", help="no G-U or U-G wobble pairs in designed pairs")
+
+
+def _motif_list(text: str) -> tuple[str, ...]:
+    """``--avoid``'s motifs; an empty one (``''``, ``',,'``, ``'GGGG,'``) is an error, as an empty
+    ``--sequence-constraint`` is."""
+    motifs = tuple(m.strip() for m in text.split(","))
+    if not all(motifs):
+        raise argparse.ArgumentTypeError(
+            f"an empty forbidden motif in {text!r}: give motifs separated by commas, e.g. GGGG,AAAAA"
+        )
+    return motifs
 
 
 def build_parser() -> argparse.ArgumentParser:
