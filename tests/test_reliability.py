@@ -309,3 +309,10 @@ def test_an_impossible_or_empty_avoid_set_is_refused_before_any_design_with_a_tr
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
     assert "sequence constraint at" not in lines[0] and proc.stdout == ""
+
+
+def test_a_run_that_finished_no_design_says_so_and_prints_no_empty_record():
+    proc = rnadesign("design", "((((((((....))))))))..((((....))))", "-t", "0.001", "-f", "json")
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert errors == ["rnadesign: error: target: no design finished within the 0.001s time limit; give it more time"]

@@ -95,6 +95,10 @@ def _validate(
     return good, bad
 
 
+def _no_design(name: str, time_limit: float) -> str:
+    return f"{name}: no design finished within the {time_limit:g}s time limit; give it more time"
+
+
 def _check_mode_options(args: argparse.Namespace, mode) -> None:
     """Refuse an option that the mode would ignore, naming the modes it applies to."""
     from ..modes import MODES
@@ -164,6 +168,10 @@ def _cmd_design(args: argparse.Namespace) -> int:
             result = design(structure, settings, name=target.name, resolved=resolved)
         except RnaDesignError as err:  # e.g. a budget too small for this target: the others still run
             _log.error("%s", err)
+            bad += 1
+            continue
+        if not result.sequence:  # not even one design finished: nothing to report, and no success
+            _log.error("%s", _no_design(target.name, args.time_limit))
             bad += 1
             continue
         verdict = "solved" if result.solved else f"not solved (best distance {result.distance})"
