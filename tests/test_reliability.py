@@ -1,8 +1,11 @@
 """Trust: results never reused under other settings, nothing lost to a kill, no tracebacks on bad input."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -316,3 +319,30 @@ def test_a_run_that_finished_no_design_says_so_and_prints_no_empty_record():
     errors = [line for line in proc.stderr.splitlines() if "error" in line]
     assert proc.returncode == 2 and proc.stdout == "", proc.stdout
     assert errors == ["rnadesign: error: target: no design finished within the 0.001s time limit; give it more time"]
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_design_prints_its_best_design_so_far_marked_interrupted(signum, code):
+    """Rfam-Taneda 20 cannot be solved (its lone pair always loses), so the run is still going when stopped."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "data" / "rfam_taneda" / "20.rna"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnadesign", "design", "--input", str(path), "-t", "20", "--mode", "search", "-s", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while "designing" not in proc.stderr.readline():  # past the start (and its warning): the run is under way
+        assert proc.poll() is None
+    time.sleep(1.5)
+    os.kill(proc.pid, signum)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == code, stderr
+    header, sequence = stdout.splitlines()
+    assert "solved=no" in header and header.endswith("interrupted=yes")
+    assert "interrupted after" in stderr and "best design so far" in stderr
+    target = path.read_text().split()[-1]
+    structure, _ = fold(sequence, FoldingModel())  # refolded by ViennaRNA here
+    distance = sum(a != b for a, b in zip(structure, target, strict=True))
+    assert len(sequence) == len(target) and f"distance={distance} " in header and distance > 0

@@ -95,6 +95,16 @@ def _validate(
     return good, bad
 
 
+def _print_interrupted(result, name: str, fmt: str, header: str | None) -> None:
+    """On Ctrl-C: the best design so far, marked interrupted (``interrupted=yes``), or a line saying there is none."""
+    if result is None or not result.sequence:
+        _log.error("[%s] interrupted before any design finished", name)
+        return
+    print((header or "") + output.render(result, fmt), end="", flush=True)
+    state = "solved" if result.solved else f"unsolved, distance {result.distance}"
+    _log.warning("[%s] interrupted after %.1fs: above is the best design so far (%s)", name, result.time_s, state)
+
+
 def _no_design(name: str, time_limit: float) -> str:
     return f"{name}: no design finished within the {time_limit:g}s time limit; give it more time"
 
@@ -141,7 +151,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
     # Once for all targets: fail now, with one clear line, before any design, and read a policy file once.
     resolved = mode.resolve(args.config, args.policy)
 
-    from ..design import DesignSettings, design
+    from ..design import DesignInterrupted, DesignSettings, design
 
     search = _search_config(args)
     plots = None if args.plot is None else output.PlotWriter(args.plot)
@@ -166,6 +176,9 @@ def _cmd_design(args: argparse.Namespace) -> int:
             _log.info("[%s] constraints: %s", target.name, constraints.describe())
         try:
             result = design(structure, settings, name=target.name, resolved=resolved)
+        except DesignInterrupted as stop:  # the best design so far, then exit 130 (SIGTERM: 143)
+            _print_interrupted(stop.result, target.name, args.format, header)
+            raise
         except RnaDesignError as err:  # e.g. a budget too small for this target: the others still run
             _log.error("%s", err)
             bad += 1
