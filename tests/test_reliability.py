@@ -369,3 +369,21 @@ def test_messages_say_what_is_wrong(tmp_path, args, message):
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eterna200"], "eterna200"),
+        (["TARGETS", "--method", "foo"], "unknown method 'foo'"),
+        (["TARGETS", "--only", "999"], "has no target(s) 999"),
+        (["TARGETS", "--avoid", "S,W"], "forbidden motifs S,W forbid every base"),
+    ],
+)
+def test_benchmark_argument_errors_leave_no_folder_behind(tmp_path, targets_file, args, message):
+    out = tmp_path / "runs" / "x"
+    args = [str(targets_file) if a == "TARGETS" else a for a in args]
+    proc = rnadesign("benchmark", *args, "-t", "1", "-o", str(out))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
+    assert not (tmp_path / "runs").exists()

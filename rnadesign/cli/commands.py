@@ -216,13 +216,12 @@ def _benchmark_config(method: str, config: str | None, policy: str | None) -> di
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     from ..benchmark.datasets import load_dataset
-    from ..benchmark.runner import run_benchmark
+    from ..benchmark.runner import check_only, run_benchmark
     from ..benchmark.spec import BenchmarkSpec, read_results, series_id
     from ..benchmark.summary import plot, series_summary_name, summarize, table
     from ..files import atomic_write_json, output_directory
     from ..modes import get_mode
 
-    output_directory(args.out)
     dataset = load_dataset(args.dataset)
     spec = BenchmarkSpec(
         method=args.method,
@@ -242,7 +241,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     )
     _check_mode_options(args, get_mode(args.method))
     config = _benchmark_config(args.method, args.config, args.policy)
-    out = Path(args.out)
+    check_only(dataset, args.only)
+    out = output_directory(args.out)  # created only once every argument is known to be good
     records = run_benchmark(dataset, spec, out)
     series = spec.series()
     summary = summarize(
