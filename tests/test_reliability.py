@@ -387,3 +387,19 @@ def test_benchmark_argument_errors_leave_no_folder_behind(tmp_path, targets_file
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_readme_shows_the_default_mode_names_every_method_and_unnamed_targets_and_installs_from_the_checkout():
+    from pathlib import Path
+
+    from rnadesign.modes import DEFAULT_MODE, MODES
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    rows = [line.split(",") for line in readme.splitlines() if line.startswith("target,")]  # the CSV example
+    assert len(rows) == 3 and {row[14] for row in rows} == {DEFAULT_MODE}  # the mode its command runs
+    methods = readme[readme.index("Methods: every design mode") :].split(". ")[0]
+    assert all(f"`{mode}`" in methods for mode in MODES)
+    assert "`target_N`" in readme and "a `TARGET` argument is `target`" in readme
+    for path in ("README.md", "autorl/cli.py", "autorl/analyze.py", "rnadesign/benchmark/stats.py"):
+        assert "rnadesign[" not in (root / path).read_text(encoding="utf-8"), path
