@@ -40,20 +40,9 @@ class Case:
 
 
 def _record(target_id: str, **changes) -> dict:
-    record = {
-        "dataset": "targets",
-        "target_id": target_id,
-        "target": TARGETS[int(target_id) - 1],
-        "run": 0,
-        "method": "search",
-        "time_limit": 1.0,
-        "series": "s",
-        "solved": True,
-        "time_s": 0.1,
-        "status": "solved",
-        "distance": 0,
-    }
-    return {**record, **changes}
+    from rnadesign.benchmark.records import sample_record
+
+    return sample_record("targets", target_id, TARGETS[int(target_id) - 1], **changes)
 
 
 def _lines(records: list[dict], tail: str = "") -> str:
@@ -61,16 +50,10 @@ def _lines(records: list[dict], tail: str = "") -> str:
 
 
 def _shard(folder: Path, records_text: str) -> None:
+    from rnadesign.benchmark.records import sample_shard_summary
+
     folder.mkdir()
-    summary = {
-        "dataset": "targets",
-        "method": "search",
-        "time_limit": 1.0,
-        "n_targets": 2,
-        "runs": 1,
-        "config": None,
-        "series": {"id": "s", "shard": "1/1", "only": None},
-    }
+    summary = sample_shard_summary("targets", len(TARGETS))
     (folder / "shard-1-of-1-summary.json").write_text(json.dumps(summary))
     (folder / "results-shard-1-of-1.jsonl").write_text(records_text)
 

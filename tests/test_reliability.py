@@ -203,20 +203,9 @@ def test_install_notes_are_honest():
 
 
 def _record(target_id="1", run=0, **changes):
-    record = {
-        "dataset": "three",
-        "target_id": target_id,
-        "target": TARGETS[int(target_id) - 1],
-        "run": run,
-        "method": "search",
-        "time_limit": 1.0,
-        "series": "s",
-        "solved": True,
-        "time_s": 0.1,
-        "status": "solved",
-        "distance": 0,
-    }
-    return {**record, **changes}
+    from rnadesign.benchmark.records import sample_record
+
+    return sample_record("three", target_id, TARGETS[int(target_id) - 1], run=run, **changes)
 
 
 def _write_records(path, records, tail=""):
@@ -247,16 +236,10 @@ def test_a_results_record_of_the_wrong_shape_or_twice_is_one_line_naming_file_li
 def _shard_folder(tmp_path, records, tail=""):
     """A folder holding shard 1 of 1 of a benchmark of the three targets, with these records."""
     out = tmp_path / "S"
+    from rnadesign.benchmark.records import sample_shard_summary
+
     out.mkdir()
-    summary = {
-        "dataset": "three",
-        "method": "search",
-        "time_limit": 1.0,
-        "n_targets": 3,
-        "runs": 1,
-        "config": None,
-        "series": {"id": "s", "shard": "1/1", "only": None},
-    }
+    summary = sample_shard_summary("three", len(TARGETS))
     (out / "shard-1-of-1-summary.json").write_text(json.dumps(summary))
     _write_records(out / "results-shard-1-of-1.jsonl", records, tail)
     return out

@@ -22,7 +22,16 @@ from typing import Any
 from ..errors import RnaDesignError
 from ..files import CorruptFileError
 
-__all__ = ["FIELDS", "ResultsBusyError", "check_records", "results_lock", "torn_attempt", "torn_tail"]
+__all__ = [
+    "FIELDS",
+    "ResultsBusyError",
+    "check_records",
+    "results_lock",
+    "sample_record",
+    "sample_shard_summary",
+    "torn_attempt",
+    "torn_tail",
+]
 
 
 def _text(value: Any) -> bool:
@@ -92,6 +101,39 @@ def _problem(record: Any) -> str | None:
         if not check(record[name]):
             return f"field {name!r} is {json.dumps(record[name])[:40]}, not {what}"
     return None
+
+
+def sample_record(dataset: str, target_id: str, target: str, **changes: Any) -> dict[str, Any]:
+    """A record of the shape :func:`check_records` accepts (a solved ``search`` attempt, run 0), with
+    ``changes`` over it: what the reliability tests and ``scripts/fuzz_cli.py`` write and then break."""
+    record = {
+        "dataset": dataset,
+        "target_id": target_id,
+        "target": target,
+        "run": 0,
+        "method": "search",
+        "time_limit": 1.0,
+        "series": "s",
+        "solved": True,
+        "time_s": 0.1,
+        "status": "solved",
+        "distance": 0,
+    }
+    return {**record, **changes}
+
+
+def sample_shard_summary(dataset: str, n_targets: int) -> dict[str, Any]:
+    """The ``shard-1-of-1-summary.json`` of a one-run ``search`` benchmark of series ``s`` (that of
+    :func:`sample_record`), as 'benchmark summary' reads it."""
+    return {
+        "dataset": dataset,
+        "method": "search",
+        "time_limit": 1.0,
+        "n_targets": n_targets,
+        "runs": 1,
+        "config": None,
+        "series": {"id": "s", "shard": "1/1", "only": None},
+    }
 
 
 def check_records(path: Path, values: list[Any]) -> list[dict[str, Any]]:
