@@ -341,7 +341,7 @@ def analyze(run: Run, out: str | Path | None = None, *, top: int = 3, seed: int 
         import sklearn  # noqa: F401
     except ImportError as err:
         raise AutoRLError(
-            f"{err.name} is missing: install the Auto-RL extra with pip install 'rnadesign[autorl]'"
+            f'{err.name} is missing: install the Auto-RL extra from the checkout with pip install -e ".[autorl]"'
         ) from None
     out = Path(out) if out is not None else run.directory
     out.mkdir(parents=True, exist_ok=True)

@@ -547,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import ConfigSpace  # noqa: F401
         import hpbandster  # noqa: F401
     except ImportError as err:
-        _error(f"{err.name} is missing: install the Auto-RL extra with pip install 'rnadesign[autorl]'")
+        _error(f'{err.name} is missing: install the Auto-RL extra from the checkout with pip install -e ".[autorl]"')
         return EXIT_USAGE
     # SLURM and service managers stop jobs with SIGTERM: clean up as on Ctrl-C (stop workers,
     # remove nameserver.json, keep the log).

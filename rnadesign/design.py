@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .config import AgentConfig
     from .rl.policy_file import PolicyFile
 
-__all__ = ["MODES", "BudgetTooSmallError", "Design", "DesignSettings", "design", "rank_designs"]
+__all__ = ["MODES", "BudgetTooSmallError", "Design", "DesignInterrupted", "DesignSettings", "design", "rank_designs"]
 
 _log = logging.getLogger("rnadesign.design")
 
@@ -75,6 +75,8 @@ class Design:
     folding: FoldingModel = DEFAULT_MODEL
     """The energy model of every fold of the run and of the metrics."""
     vienna_version: str = field(default_factory=vienna_version)
+    interrupted: bool = False
+    """The run was stopped (Ctrl-C) before its time limit: ``sequence`` is the best design so far."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,8 +125,26 @@ def design(
     resolved_agent, policy = mode.resolve(agent, settings.policy) if resolved is None else resolved
     random.seed(seed)  # runners that use torch seed it too (agent.seed_everything)
     np.random.seed(seed % 2**32)
-    mode.load_runner()(run, resolved_agent, policy)
+    try:
+        mode.load_runner()(run, resolved_agent, policy)
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, which the command line turns into it)
+        raise DesignInterrupted(_interrupted_result(run)) from None
     return _result(run)
+
+
+class DesignInterrupted(KeyboardInterrupt):
+    """A design stopped by Ctrl-C; ``result`` is the best design so far (``interrupted`` set), or None
+    when not even one design had finished."""
+
+    def __init__(self, result: Design | None):
+        super().__init__()
+        self.result = result
+
+
+def _interrupted_result(run: DesignRun) -> Design | None:
+    if not run.solutions and not run.best_sequence:
+        return None
+    return replace(_result(run), interrupted=True)
 
 
 #: Folds' worth of time a design needs at the least: one episode's fold and the final refold.

@@ -83,3 +83,61 @@ def test_json_lines_are_read_or_the_damage_named(tmp_path, data):
         return
     for value in values:
         json.dumps(value)
+
+
+# A benchmark record as the runner writes it; the property test below breaks it in every way JSON allows.
+_RECORD = {
+    "dataset": "three",
+    "target_id": "1",
+    "target": "((((....))))",
+    "run": 0,
+    "method": "search",
+    "seed": 1,
+    "time_limit": 3,
+    "series": "abc",
+    "target_constraint": None,
+    "folding": {"energy_parameters": "turner2004", "dangles": 2, "temperature": 37.0},
+    "solved": True,
+    "solved_unique": True,
+    "distance": 0,
+    "time_s": 0.5,
+    "sequence": "GGGGAAACCCCC",
+    "structure": "((((....))))",
+    "status": "solved",
+}
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+json_any = st.recursive(
+    json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+)
+broken_records = st.builds(
+    lambda drop, changes: {**{k: v for k, v in _RECORD.items() if k not in drop}, **changes},
+    st.sets(st.sampled_from(sorted(_RECORD))),
+    st.dictionaries(st.sampled_from(sorted(_RECORD)), json_any, max_size=3),
+) | st.dictionaries(st.text(max_size=10), json_any, max_size=6)
+
+
+@SETTINGS
+@given(st.lists(broken_records, min_size=1, max_size=3))
+def test_every_reader_of_benchmark_results_gives_a_result_or_names_file_line_and_field(tmp_path, values):
+    """Any JSON objects as lines of results.jsonl: the records read, summarised and turned into rows of the
+    test, or one error naming the file, the line and the field (issue 28, defect 1)."""
+    from rnadesign.benchmark.spec import read_results
+    from rnadesign.benchmark.stats import benchmark_rows
+    from rnadesign.benchmark.summary import summarize, table
+    from rnadesign.files import CorruptFileError
+
+    out = tmp_path / "D"
+    out.mkdir(exist_ok=True)
+    path = out / "results.jsonl"
+    path.write_text("".join(json.dumps(v) + "\n" for v in values))
+    try:
+        records = read_results(out)
+    except CorruptFileError as err:
+        message = str(err)
+        assert "\n" not in message and message.startswith(f"{path}: line ")
+        assert "field" in message or "recorded twice" in message
+        return
+    summary = summarize(records, dataset="three", method="search", time_limit=3, n_targets=1, runs=1, config=None)
+    assert table(summary)
+    with contextlib.suppress(RnaDesignError):  # e.g. records of two datasets: refused in one line
+        benchmark_rows([out])

@@ -109,7 +109,7 @@ def test_read_targets_errors(tmp_path):
         read_targets(empty)
     binary = tmp_path / "bin"
     binary.write_bytes(b"\xff\xfe\x00(")
-    with pytest.raises(InvalidTargetFileError, match="not a text file"):
+    with pytest.raises(InvalidTargetFileError, match="not UTF-8 text"):
         read_targets(binary)
     with pytest.raises(InvalidTargetFileError, match="directory"):
         read_targets(tmp_path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -32,9 +33,10 @@ from ..model.folding import vienna_version
 from ..model.metrics import check_design
 from ..model.structure import InvalidStructureError, parse_structure
 from .datasets import Dataset
+from .records import results_lock
 from .spec import BenchmarkSpec, read_results, results_name, series_id, shard_attempts, shard_label
 
-__all__ = ["run_benchmark"]
+__all__ = ["check_only", "run_benchmark"]
 
 _log = logging.getLogger(__name__)
 GRACE_S = 5.0  # a process may overrun the limit by this much before it is killed
@@ -245,6 +247,28 @@ class _Runner:
                     os.killpg(proc.pid, signal.SIGKILL)
 
 
+def check_only(dataset: Dataset, only: tuple[str, ...] | None) -> None:
+    """Refuse target ids (``--only``) that ``dataset`` does not have."""
+    unknown = sorted(set(only or ()) - {t.name for t in dataset.targets})
+    if unknown:
+        raise ConfigError(f"{dataset.name} has no target(s) {', '.join(unknown)}")
+
+
+def _one_writer(run: Any) -> Any:
+    """``run_benchmark`` holding the lock of its results file throughout: a second process refuses at once.
+    The targets asked for are checked first, so that a wrong one leaves no folder behind."""
+
+    @functools.wraps(run)
+    def locked(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> list[dict[str, Any]]:
+        check_only(dataset, spec.only)
+        Path(out).mkdir(parents=True, exist_ok=True)
+        with results_lock(Path(out), results_name(spec.shard)):
+            return run(dataset, spec, out)
+
+    return locked
+
+
+@_one_writer
 def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> list[dict[str, Any]]:
     """Run every (target, run) attempt of this series not yet in ``out/results.jsonl``; return the series' records.
 
@@ -274,10 +298,7 @@ def run_benchmark(dataset: Dataset, spec: BenchmarkSpec, out: str | Path) -> lis
         for r in records
         if r.get("series") == key and r.get("dataset") == dataset.name
     }
-    if spec.only is not None:
-        unknown = sorted(set(spec.only) - {t.name for t in dataset.targets})
-        if unknown:
-            raise ConfigError(f"{dataset.name} has no target(s) {', '.join(unknown)}")
+    check_only(dataset, spec.only)  # _one_writer checked it before any folder; a direct caller too
     selected = [(i, t) for i, t in enumerate(dataset.targets) if spec.only is None or t.name in spec.only]
     attempts = shard_attempts([(i, t, run) for run in range(spec.runs) for i, t in selected], spec.shard)
     todo = [(i, t, run) for i, t, run in attempts if (t.name, run, t.constraint) not in done]

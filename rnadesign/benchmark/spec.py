@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 
 from ..config import SearchConfig
 from ..errors import ConfigError
-from ..files import CorruptFileError, read_json_lines
+from ..files import read_json_lines
 from ..model.constraints import DesignConstraints
 from ..model.folding import DEFAULT_MODEL, FoldingModel, vienna_version
 from ..modes import MODES
+from .records import check_records
 
 __all__ = [
     "METHODS",
@@ -139,11 +140,8 @@ def read_results(out: Path, shard: tuple[int, int] | None = None) -> list[dict[s
     """All records in ``out/results.jsonl`` (or a shard's file); a torn last line (from a kill) is ignored.
 
     Raises:
-        CorruptFileError: a line that is not a JSON object (file and line named).
+        CorruptFileError: a line that is not a record of the right fields and types, or an attempt recorded
+            twice (file, line and field named; :func:`.records.check_records`).
     """
     path = Path(out) / results_name(shard)
-    records = read_json_lines(path)
-    for number, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            raise CorruptFileError(f"{path}: record {number} is not a JSON object: {json.dumps(record)[:60]}")
-    return records
+    return check_records(path, read_json_lines(path))

@@ -89,7 +89,8 @@ def _require_statsmodels():
         import statsmodels  # noqa: F401
     except ImportError as err:
         raise RnaDesignError(
-            f"{err.name} is missing: the mixed-model test needs statsmodels (pip install 'rnadesign[stats]')"
+            f"{err.name} is missing: the mixed-model test needs statsmodels "
+            '(from the checkout: pip install -e ".[stats]")'
         ) from None
 
 

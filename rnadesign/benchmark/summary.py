@@ -117,6 +117,8 @@ def table(summary: dict[str, Any]) -> str:
         "  " + "  ".join(f"{v:>7}" for v in summary["solved_at"].values()),
         f"  attempts: {', '.join(f'{k} {v}' for k, v in sorted(summary['statuses'].items()))}",
     ]
+    if summary.get("attempts_torn"):  # merged shards with a record cut short
+        lines.append(f"  missing (torn records, not counted): {'; '.join(summary['attempts_torn'])}")
     undesignable = summary.get("undesignable")  # absent from summaries written before it was recorded
     if undesignable:
         lines.append(
@@ -308,6 +310,7 @@ def merge_shards(folders: list[str | Path]) -> tuple[dict[str, Any], list[dict[s
     if missing:
         _log.warning("shard(s) %s of %d missing: this summary covers the others", ",".join(map(str, missing)), total)
     records, seen = [], {}
+    torn = _torn_attempts(found, total)
     for k, (path, summary) in sorted(found.items()):
         for r in read_results(path.parent, (k, total)):
             if r.get("series") != summary["series"]["id"] or r.get("dataset") != summary["dataset"]:
@@ -328,4 +331,30 @@ def merge_shards(folders: list[str | Path]) -> tuple[dict[str, Any], list[dict[s
     )
     series = {key: value for key, value in first["series"].items() if key not in ("shard", "attempts")}
     merged["series"] = {**series, "shards": total, "shards_merged": sorted(found), "shards_missing": missing}
+    if torn:
+        merged["attempts_torn"] = torn
     return merged, records
+
+
+def _torn_attempts(found: dict[int, tuple[Path, dict[str, Any]]], total: int) -> list[str]:
+    """The attempts whose record a kill cut short in a shard's results file, each warned about: the
+    merged summary counts without them, and says so (``attempts_torn``)."""
+    from .records import torn_attempt, torn_tail
+    from .spec import results_name
+
+    torn = []
+    for k, (path, _) in sorted(found.items()):
+        results = path.parent / results_name((k, total))
+        line = torn_tail(results)
+        if line is not None:
+            attempt = torn_attempt(line)
+            _log.warning(
+                "%s: the last line is torn (a write cut short): %s is missing from this summary; "
+                "run shard %d/%d again to record it",
+                results,
+                attempt,
+                k,
+                total,
+            )
+            torn.append(f"shard {k}/{total}: {attempt}")
+    return torn

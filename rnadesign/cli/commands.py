@@ -121,6 +121,20 @@ def target_error(target: Target, err: RnaDesignError) -> str:
     return f"{target.name}: {err}" if target.name != "target" else str(err)
 
 
+def _print_interrupted(result, name: str, fmt: str, header: str | None) -> None:
+    """On Ctrl-C: the best design so far, marked interrupted (``interrupted=yes``), or a line saying there is none."""
+    if result is None or not result.sequence:
+        _log.error("[%s] interrupted before any design finished", name)
+        return
+    print((header or "") + output.render(result, fmt), end="", flush=True)
+    state = "solved" if result.solved else f"unsolved, distance {result.distance}"
+    _log.warning("[%s] interrupted after %.1fs: above is the best design so far (%s)", name, result.time_s, state)
+
+
+def _no_design(name: str, time_limit: float) -> str:
+    return f"{name}: no design finished within the {time_limit:g}s time limit; give it more time"
+
+
 def _check_mode_options(args: argparse.Namespace, mode) -> None:
     """Refuse an option that the mode would ignore, naming the modes it applies to."""
     from ..modes import MODES
@@ -163,7 +177,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
     # Once for all targets: fail now, with one clear line, before any design, and read a policy file once.
     resolved = mode.resolve(args.config, args.policy)
 
-    from ..design import DesignSettings, design
+    from ..design import DesignInterrupted, DesignSettings, design
 
     search = _search_config(args)
     plots = None if args.plot is None else output.PlotWriter(args.plot)
@@ -188,8 +202,15 @@ def _cmd_design(args: argparse.Namespace) -> int:
             _log.info("[%s] constraints: %s", target.name, constraints.describe())
         try:
             result = design(structure, settings, name=target.name, resolved=resolved)
+        except DesignInterrupted as stop:  # the best design so far, then exit 130 (SIGTERM: 143)
+            _print_interrupted(stop.result, target.name, args.format, header)
+            raise
         except RnaDesignError as err:  # e.g. a budget too small for this target: the others still run
             _log.error("%s", err)
+            bad += 1
+            continue
+        if not result.sequence:  # not even one design finished: nothing to report, and no success
+            _log.error("%s", _no_design(target.name, args.time_limit))
             bad += 1
             continue
         verdict = "solved" if result.solved else f"not solved (best distance {result.distance})"
@@ -221,13 +242,12 @@ def _benchmark_config(method: str, config: str | None, policy: str | None) -> di
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     from ..benchmark.datasets import load_dataset
-    from ..benchmark.runner import run_benchmark
+    from ..benchmark.runner import check_only, run_benchmark
     from ..benchmark.spec import BenchmarkSpec, read_results, series_id
     from ..benchmark.summary import plot, series_summary_name, summarize, table
     from ..files import atomic_write_json, output_directory
     from ..modes import get_mode
 
-    output_directory(args.out)
     dataset = load_dataset(args.dataset)
     spec = BenchmarkSpec(
         method=args.method,
@@ -247,7 +267,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     )
     _check_mode_options(args, get_mode(args.method))
     config = _benchmark_config(args.method, args.config, args.policy)
-    out = Path(args.out)
+    check_only(dataset, args.only)
+    out = output_directory(args.out)  # created only once every argument is known to be good
     records = run_benchmark(dataset, spec, out)
     series = spec.series()
     summary = summarize(

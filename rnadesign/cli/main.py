@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from ..errors import ConfigError
 from .console import (
+    EXIT_INTERRUPTED,
     add_verbosity_options,
     configure_logging,
     positive_int,
@@ -16,6 +17,8 @@ from .console import (
     run_command,
 )
 from .parser import PROG, build_compare_parser, build_parser, build_summary_parser
+
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process it ended
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,7 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SLURM and service managers stop jobs with SIGTERM: stop as on Ctrl-C (a benchmark kills its
     # attempts, meta-training writes a checkpoint).
     signal.signal(signal.SIGTERM, _terminate)
-    return run_command(PROG, args.handler, args)
+    code = run_command(PROG, args.handler, args)
+    return EXIT_TERMINATED if code == EXIT_INTERRUPTED and _TERMINATED else code
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:
@@ -59,7 +63,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _terminate(signum, frame) -> None:
+    global _TERMINATED
+    _TERMINATED = True
     raise KeyboardInterrupt
+
+
+_TERMINATED = False  # a SIGTERM arrived: exit 143 rather than Ctrl-C's 130
 
 
 if __name__ == "__main__":

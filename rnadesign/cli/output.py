@@ -120,6 +120,8 @@ def render(result: Design, fmt: str) -> str:
         record.update(_measures(result.metrics[0] if result.metrics else None))
         record["designs"] = _designs(result)
         record["folding"] = result.folding.to_dict()
+        if result.interrupted:
+            record["interrupted"] = True
         if result.constraints is not None:
             record.update(
                 constraints=result.constraints,
@@ -175,6 +177,7 @@ def _fasta_fields(result: Design, d: dict[str, Any]) -> str:
         f"ensemble_defect={text(d['ensemble_defect'], '.4g')} gc_content={text(d['gc_content'], '.3f')} "
         f"unique_mfe={text(d['unique_mfe'])}"
         + ("" if d.get("constraints_satisfied") is None else f" constraints={text(d['constraints_satisfied'])}")
+        + (" interrupted=yes" if result.interrupted else "")
     )
 
 

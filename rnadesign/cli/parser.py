@@ -48,11 +48,11 @@ def _add_constraint_options(parser: argparse.ArgumentParser) -> None:
         "A trailing * is N for the rest, e.g. GGG* fixes the first three bases (a T7 start)",
     )
     group.add_argument(
-        "--gc-content", type=float, metavar="F", help="wanted fraction of G and C, e.g. 0.5 (default: any)"
+        "--gc-content", type=_fraction, metavar="F", help="wanted fraction of G and C, e.g. 0.5 (default: any)"
     )
     group.add_argument(
         "--gc-tolerance",
-        type=float,
+        type=_fraction,
         metavar="F",
         help="the GC content may differ from --gc-content by at most this (default: 0.05)",
     )
@@ -66,9 +66,26 @@ def _add_constraint_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-gu", action="store_true", help="no G-U or U-G wobble pairs in designed pairs")
 
 
+def _fraction(text: str) -> float:
+    """``--gc-content`` and ``--gc-tolerance``: a number from 0 to 1 (argparse names the option)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction from 0 to 1, got {text}")
+    return value
+
+
 def motif_list(text: str) -> tuple[str, ...]:
-    """``--avoid``'s value: comma-separated motifs, blanks dropped (checked by DesignConstraints)."""
-    return tuple(m.strip() for m in text.split(",") if m.strip())
+    """``--avoid``'s motifs; an empty one (``''``, ``',,'``, ``'GGGG,'``) is an error, as an empty
+    ``--sequence-constraint`` is."""
+    motifs = tuple(m.strip() for m in text.split(","))
+    if not all(motifs):
+        raise argparse.ArgumentTypeError(
+            f"an empty forbidden motif in {text!r}: give motifs separated by commas, e.g. GGGG,AAAAA"
+        )
+    return motifs
 
 
 def build_parser(more_commands: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from .motifs import check_motifs_leave_a_base, check_single_base_motifs, forced_motif
 from .patterns import (
     _EPS,
     IUPAC,
@@ -86,6 +87,7 @@ class DesignConstraints:
                 motifs.append(normalised)
         object.__setattr__(self, "avoid", tuple(motifs))
         object.__setattr__(self, "allow_gu", bool(self.allow_gu))
+        check_motifs_leave_a_base(self.avoid)
 
     @property
     def active(self) -> bool:
@@ -180,6 +182,7 @@ class BoundConstraints:
                 min(len(pattern), length) + 1,
             )
         allowed = [IUPAC[c] for c in pattern]
+        check_single_base_motifs(constraints.avoid, constraints.allow_gu, allowed, target)
         kinds = WATSON_CRICK + (WOBBLE if constraints.allow_gu else ())
         self.pair_options: dict[tuple[int, int], tuple[str, ...]] = {}
         for i, j in enumerate(target.pairs):
@@ -240,11 +243,7 @@ class BoundConstraints:
             sets = [IUPAC[c] for c in motif]
             for start in range(len(self.target) - len(motif) + 1):
                 if all(set(self.allowed[start + k]) <= set(s) for k, s in enumerate(sets)):
-                    raise ConstraintError(
-                        f"forbidden motif {motif} is fixed by the sequence constraint at positions "
-                        f"{start + 1}-{start + len(motif)}",
-                        start + 1,
-                    )
+                    raise ConstraintError(forced_motif(motif, start, self.constraints.sequence), start + 1)
 
     # -- checks -----------------------------------------------------------------------------------
     def gc_count(self, sequence: str) -> int:

@@ -77,7 +77,9 @@ class FoldingModel:
         if self.dangles not in (0, 1, 2, 3):
             raise ConfigError(f"dangles must be 0, 1, 2 or 3, not {self.dangles!r}")
         if not -273.15 < self.temperature < 200:
-            raise ConfigError(f"temperature {self.temperature} C is outside any sensible range")
+            raise ConfigError(
+                f"temperature {self.temperature:g} C is outside the allowed range: above -273.15 and below 200 C"
+            )
 
     def to_dict(self) -> dict:
         """The model as JSON-ready data (``FoldingModel(**d)`` makes it again); a shipped set's has no
@@ -104,6 +106,8 @@ def _read_parameter_file(name: str, expected_sha256: str | None) -> tuple[str, s
             ViennaRNA rejects, or (with ``expected_sha256``) one that has changed since.
     """
     path = Path(name).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"energy parameter file {name}: is a directory, not a ViennaRNA parameter file (.par)")
     if not path.is_file():
         if os.sep in name or path.suffix:  # meant as a file
             raise ConfigError(f"energy parameter file {name}: {'not a file' if path.exists() else 'no such file'}")

@@ -68,13 +68,22 @@ def _normalise_pattern(text: str, what: str) -> str:
         if char == "*" and what == "sequence constraint" and i == len(pattern) - 1:
             continue
         if char not in IUPAC:
-            hint = " ('*' may only end it)" if char == "*" else ""
+            hint = _star_hint(char, what)
             raise ConstraintError(
                 f"{what} {text.strip()!r}: invalid letter {char!r} at position {i + 1}{hint} "
                 "(allowed: A C G U T N R Y S W K M B D H V)",
                 i + 1,
             )
     return pattern.replace("T", "U")
+
+
+def _star_hint(char: str, what: str) -> str:
+    """What the error about an invalid letter adds when the letter is ``*``."""
+    if char != "*":
+        return ""
+    if what == "sequence constraint":
+        return " ('*' may only end it)"
+    return " ('*' ends a sequence constraint; a forbidden motif is IUPAC letters only)"
 
 
 def _expand(pattern: str, length: int) -> str:

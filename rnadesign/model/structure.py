@@ -6,6 +6,7 @@ project (and any user script) can validate input before paying for heavy imports
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -264,6 +265,8 @@ def _iter_target_lines(lines: Iterable[str], source: str = "input") -> Iterator[
                 yield Target(target.name, target.text, constraint)
                 continue
             yield target
+        if pending is None:
+            _check_not_a_stray_constraint(line, number, source)
         if not line or line.startswith("#"):
             continue
         if line.startswith(">"):
@@ -278,6 +281,20 @@ def _iter_target_lines(lines: Iterable[str], source: str = "input") -> Iterator[
         yield pending
     if name is not None:
         _warn_header(source, header_line, name)
+
+
+#: A sequence constraint line: IUPAC letters, perhaps ending in ``*`` (or ``#seq`` and those).
+_CONSTRAINT_LINE = re.compile(r"(#seq\s*)?[ACGUTNRYSWKMBDHV]+\*?", re.IGNORECASE)
+
+
+def _check_not_a_stray_constraint(line: str, number: int, source: str) -> None:
+    """Refuse a sequence constraint line with no structure right before it (it would be read as a structure,
+    or skipped as a comment, and a file written constraint-first would pair each with the wrong target)."""
+    if _CONSTRAINT_LINE.fullmatch(line):
+        raise InvalidTargetFileError(
+            f"{source}: line {number}: sequence constraint {line!r} with no structure before it; "
+            "a constraint goes on the line right after its structure"
+        )
 
 
 def _warn_header(source: str, line: int, name: str) -> None:
@@ -307,7 +324,7 @@ def read_targets(path: str | Path) -> list[Target]:
     except IsADirectoryError:
         raise InvalidTargetFileError(f"{path}: is a directory, expected a file of structures") from None
     except UnicodeDecodeError:
-        raise InvalidTargetFileError(f"{path}: not a text file") from None
+        raise InvalidTargetFileError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
     except OSError as err:
         raise InvalidTargetFileError(f"{path}: {err.strerror}") from None
     return targets_from_text(text, str(path))

@@ -14,6 +14,7 @@ still load, through ``torch.load(weights_only=True)``, which refuses pickled cod
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,16 +108,21 @@ def read_weights_only(path: Path, expected_format: str, what: str) -> dict[str, 
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for bad input: report them as one
         text = str(err).strip()
-        if "Weights only load failed" in text:  # pickled code or objects: say so in torch's own, whole words
-            raise PolicyFileError(
-                f"{path}: refused, the file holds more than weights and is never unpickled "
-                f"(torch.load(weights_only=True) said: {' '.join(text.split())})"
-            ) from None
+        if "Weights only load failed" in text:  # pickled code or objects: never loaded, whatever torch advises
+            raise PolicyFileError(_holds_code(path, text)) from None
         reason = text.splitlines()[0] if text else type(err).__name__
         raise PolicyFileError(f"{path}: not a readable {what} (truncated or foreign?): {reason[:200]}") from None
     if not isinstance(payload, dict) or payload.get("format") != expected_format:
         raise PolicyFileError(f"{path}: not an rnadesign {what} (expected format {expected_format!r})")
     return payload
+
+
+def _holds_code(path: Path, torch_text: str) -> str:
+    """The refusal of a file that pickles code or objects, naming what it would call (torch's advice to
+    load it without ``weights_only`` is left out: that would run the code)."""
+    called = re.search(r"GLOBAL (\S+)", torch_text)
+    what = f" (it would call {called[1]})" if called else ""
+    return f"{path}: refused: the file holds code{what}, not only weights; it was not loaded"
 
 
 def _read_safetensors(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -147,6 +153,8 @@ def load_policy(path: str | Path) -> PolicyFile:
     if str(path) in SHIPPED_POLICIES and not Path(path).exists():  # a shipped policy by name
         path = default_policy_path(str(path))
     path = Path(path)
+    if path.is_dir():
+        raise PolicyFileError(f"{path}: is a directory, not a policy file (.safetensors or .pt)")
     if not path.is_file():
         raise PolicyFileError(f"{path}: no such policy file")
     with open(path, "rb") as f:

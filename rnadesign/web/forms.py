@@ -215,7 +215,10 @@ def _folding(data: Mapping[str, Any]) -> dict[str, Any]:
 def _constraints(data: Mapping[str, Any]) -> core.DesignConstraints | None:
     avoid = data.get("avoid") or ()
     if isinstance(avoid, str):
-        avoid = core.motif_list(avoid)
+        try:
+            avoid = core.motif_list(avoid)
+        except argparse.ArgumentTypeError as err:  # the CLI's own message for --avoid
+            raise FieldError("avoid", str(err)) from None
     elif not isinstance(avoid, (list, tuple)):
         raise FieldError("avoid", "avoid must be a list of motifs or comma-separated text")
     gc = _converted("gc_content", data["gc_content"], float) if _present(data, "gc_content") else None
