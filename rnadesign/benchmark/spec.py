@@ -81,13 +81,13 @@ class BenchmarkSpec:
         digest): records are reused only by a command whose series is the same."""
         from ..design import DesignSettings
         from ..modes import get_mode
-        from ..rl.policy_file import default_policy_path
+        from ..rl.policy_file import policy_path
 
         mode = get_mode(self.method)
         agent, policy = mode.resolve(self.config, self.policy)
         policy_digest = None
         if policy is not None:
-            policy_digest = hashlib.sha256(Path(self.policy or default_policy_path()).read_bytes()).hexdigest()
+            policy_digest = hashlib.sha256(policy_path(self.policy, mode.policy).read_bytes()).hexdigest()
         series: dict[str, Any] = {
             "method": self.method,
             "time_limit": self.time_limit,

@@ -9,7 +9,6 @@ import logging
 import os
 import sys
 import warnings
-from pathlib import Path
 
 from ..errors import ConfigError, RnaDesignError
 from ..model.constraints import DesignConstraints
@@ -229,11 +228,12 @@ def _benchmark_config(method: str, config: str | None, policy: str | None) -> di
     """What the summary records about the method's agent: the configuration, or the policy file and its card."""
     from ..modes import get_mode
 
-    agent, policy_file = get_mode(method).resolve(config, policy)
+    mode = get_mode(method)
+    agent, policy_file = mode.resolve(config, policy)
     if policy_file is not None:
-        from ..rl.policy_file import default_policy_path
+        from ..rl.policy_file import policy_path
 
-        path = str(Path(policy).resolve()) if policy else str(default_policy_path())
+        path = str(policy_path(policy, mode.policy).resolve())
         return {"policy": path, "agent": policy_file.agent.to_dict(), "card": policy_file.card}
     if agent is not None:
         return agent.to_dict()

@@ -48,11 +48,11 @@ def _add_constraint_options(parser: argparse.ArgumentParser) -> None:
         "A trailing * is N for the rest, e.g. GGG* fixes the first three bases (a T7 start)",
     )
     group.add_argument(
-        "--gc-content", type=_fraction, metavar="F", help="wanted fraction of G and C, e.g. 0.5 (default: any)"
+        "--gc-content", type=fraction, metavar="F", help="wanted fraction of G and C, e.g. 0.5 (default: any)"
     )
     group.add_argument(
         "--gc-tolerance",
-        type=_fraction,
+        type=fraction,
         metavar="F",
         help="the GC content may differ from --gc-content by at most this (default: 0.05)",
     )
@@ -66,7 +66,7 @@ def _add_constraint_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-gu", action="store_true", help="no G-U or U-G wobble pairs in designed pairs")
 
 
-def _fraction(text: str) -> float:
+def fraction(text: str) -> float:
     """``--gc-content`` and ``--gc-tolerance``: a number from 0 to 1 (argparse names the option)."""
     try:
         value = float(text)
@@ -135,7 +135,8 @@ def build_parser(more_commands: Callable[[argparse._SubParsersAction], None] | N
         "--policy",
         metavar="FILE",
         help="pre-trained policy for the modes that use one: a policy file, or a shipped one by name, "
-        "default or expert (default: default)",
+        "default (PPO meta-trained) or expert (trained on the search's designs); without it hybrid uses expert, "
+        "the other modes default",
     )
     design.add_argument(
         "-n",
@@ -222,7 +223,9 @@ def build_parser(more_commands: Callable[[argparse._SubParsersAction], None] | N
     bench.add_argument("-s", "--seed", type=seed_type, default=0, help="base seed (default: 0)")
     bench.add_argument("--config", metavar="PRESET_OR_JSON", help="agent configuration for --method learna")
     bench.add_argument(
-        "--policy", metavar="FILE", help="pre-trained policy: a file, or default or expert (default: default)"
+        "--policy",
+        metavar="FILE",
+        help="pre-trained policy: a file, or default or expert (without it: as rnadesign design)",
     )
     bench.add_argument(
         "--only",

@@ -32,6 +32,7 @@ __all__ = [
     "PolicyFileError",
     "atomic_torch_save",
     "default_policy_path",
+    "policy_path",
     "load_policy",
     "read_weights_only",
     "save_policy",
@@ -65,6 +66,16 @@ SHIPPED_POLICIES = ("default", "expert")
 def default_policy_path(name: str = "default") -> Path:
     """A pre-trained policy shipped inside the package (:data:`SHIPPED_POLICIES`)."""
     return Path(__file__).resolve().parent / "models" / f"{name}.safetensors"
+
+
+def policy_path(policy: str | Path | None = None, default: str = "default") -> Path:
+    """The file of ``policy``: a path, a shipped policy's name (where no such file exists), or None for the
+    shipped policy ``default``."""
+    if policy is None:
+        return default_policy_path(default)
+    if str(policy) in SHIPPED_POLICIES and not Path(policy).exists():
+        return default_policy_path(str(policy))
+    return Path(policy)
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
@@ -150,9 +161,7 @@ def load_policy(path: str | Path) -> PolicyFile:
     Raises:
         PolicyFileError: missing, truncated or foreign file, with the reason.
     """
-    if str(path) in SHIPPED_POLICIES and not Path(path).exists():  # a shipped policy by name
-        path = default_policy_path(str(path))
-    path = Path(path)
+    path = policy_path(path)
     if path.is_dir():
         raise PolicyFileError(f"{path}: is a directory, not a policy file (.safetensors or .pt)")
     if not path.is_file():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..cli.commands import bind_target, design_constraints, target_error
 from ..cli.console import EXIT_OK, EXIT_USAGE, SEED_LIMIT, non_negative_number, positive_int, positive_number
 from ..cli.console import seed as seed_number
-from ..cli.parser import PROG, build_parser, motif_list
+from ..cli.parser import PROG, build_parser, fraction, motif_list
 from ..errors import ConfigError, RnaDesignError
 from ..model.constraints import DesignConstraints
 from ..model.structure import Target, targets_from_text
@@ -31,6 +31,7 @@ __all__ = [
     "design_svgs",
     "energy_parameter_sets",
     "folding_model",
+    "fraction",
     "modes",
     "motif_list",
     "non_negative_number",

@@ -221,8 +221,10 @@ def _constraints(data: Mapping[str, Any]) -> core.DesignConstraints | None:
             raise FieldError("avoid", str(err)) from None
     elif not isinstance(avoid, (list, tuple)):
         raise FieldError("avoid", "avoid must be a list of motifs or comma-separated text")
-    gc = _converted("gc_content", data["gc_content"], float) if _present(data, "gc_content") else None
-    tolerance = _converted("gc_tolerance", data["gc_tolerance"], float) if _present(data, "gc_tolerance") else None
+    gc = _converted("gc_content", data["gc_content"], core.fraction) if _present(data, "gc_content") else None
+    tolerance = (
+        _converted("gc_tolerance", data["gc_tolerance"], core.fraction) if _present(data, "gc_tolerance") else None
+    )
     sequence = str(data["sequence"]) if _present(data, "sequence") else None
     allow_gu = _as_bool("allow_gu", data.get("allow_gu", True))
     try:
