@@ -1,4 +1,4 @@
-"""The hybrid designer: the learned policy proposes, an ensemble-aware search finishes.
+"""The ensemble-aware population search: the engine of the ``hybrid`` and ``search`` modes.
 
 Every candidate is seen through its whole Boltzmann ensemble (:func:`~rnadesign.model.metrics.ensemble_view`:
 an MFE fold and a partition function), and success is the MFE structure equal to the target. The
@@ -22,15 +22,11 @@ two cheaply. With the probability objective a child costs
 an MFE fold and a partition function without pair probabilities; its positional defects (a second
 partition function, with them) are computed only when it is drawn as a parent (``lazy_defects``).
 
-``hybrid`` seeds the population with the designer's sequence and designs sampled from the pre-trained
-policy (no 4^k local step: the search spends those folds better), and mixes the policy's action
-probabilities into the mutation priors; ``search`` starts from the designer's sequence (GC/CG pairs, A
-in loops, G-A hairpin mismatches) alone, the ablation without the policy. Both fold within the run's
-deadline and count every fold (an ensemble view counts as three folds, two without pair probabilities).
-
-A long target that the designer's start leaves unsolved gets a second start, composed of its parts'
-designs (:mod:`~rnadesign.search.hierarchy`): the parts are designed alone by this search, joined two at a time
-and designed again, and the search finishes the whole from there (:func:`seed_start`).
+The runners (:mod:`~rnadesign.runners.hybrid`) seed it: ``search`` with the designer's start (GC/CG pairs,
+A in loops, G-A hairpin mismatches), ``hybrid`` also with the policy's designs and action probabilities
+(:meth:`EnsembleSearch.mix_priors`), a long target also with its parts' designs
+(:mod:`~rnadesign.search.hierarchy`). With ``adapt_rate`` the moves are drawn from a per-target policy
+learned on the run (:mod:`~rnadesign.search.adapt`). Every fold is counted, within the run's deadline.
 
 Under constraints (``run.constraints``) the start draws only allowed bases and pairs, a mutation only
 sites that have another allowed choice and only allowed choices there, and every start and child is
