@@ -284,8 +284,12 @@ def expert_iteration(
         _log.info("start policy: validation %d/%d solved by sampling", score["solved"], score["targets"])
     for k in range(settings.rounds):
         path = out / f"round-{k}.safetensors"
-        if path.exists():  # written last, atomically: the round is whole
+        # A round's policy is written last, atomically: the round is whole. A later round's file also
+        # means this one is done (a run kept with its newest policy only, as the checkout keeps ei-1).
+        if path.exists():
             current, policy = path, load_policy(path)
+            continue
+        if any((out / f"round-{j}.safetensors").exists() for j in range(k + 1, settings.rounds)):
             continue
         designed = {r["index"] for r in read_json_lines(designs_log) if r["round"] == k}
         round_started = time.monotonic()

@@ -97,3 +97,23 @@ def test_hybrid_uses_the_expert_policy_unless_told_otherwise_and_the_others_the_
     assert get_mode("hybrid").resolve()[1].card["method"].startswith("expert iteration")
     assert "expert" not in get_mode("meta-learna").resolve()[1].card.get("method", "")
     assert get_mode("hybrid").resolve(policy="default")[1].card == load_policy(default_policy_path()).card
+
+
+def test_a_run_kept_with_its_newest_round_only_resumes_after_it(tmp_path):
+    """The checkout keeps ei-1 with round-17's policy alone: a resume starts at round 18, from that policy."""
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(TARGETS) + "\n")
+    settings = ExpertSettings(
+        rounds=3, structures_per_round=1, time_limit=1, epochs=1, validation_targets=2, samples=2, batch_size=64
+    )
+    out = tmp_path / "run"
+    expert_iteration(out, train, train, default_policy_path(), settings)
+    for k in (0, 1, 2):
+        assert (out / f"round-{k}.safetensors").exists()
+    (out / "round-0.safetensors").unlink()
+    (out / "round-2.safetensors").unlink()  # as if killed before round 2 ended
+    lines = [r for r in read_json_lines(out / "designs.jsonl") if r["round"] < 2]
+    (out / "designs.jsonl").write_text("".join(__import__("json").dumps(r) + "\n" for r in lines))
+    final = expert_iteration(out, train, train, default_policy_path(), settings, resume=True)
+    assert final == out / "round-2.safetensors" and not (out / "round-0.safetensors").exists()
+    assert [r["round"] for r in read_json_lines(out / "designs.jsonl")] == [0, 1, 2]
