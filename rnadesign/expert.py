@@ -31,6 +31,7 @@ from .errors import ConfigError
 from .files import append_json_line, atomic_write_json, read_json_lines
 from .model.folding import DEFAULT_MODEL, FoldingModel, fold, vienna_version
 from .model.structure import Structure, parse_structure
+from .rl.env import PAD, PAIR_ACTIONS, UNPAIRED_ACTIONS, structure_windows
 from .rl.numpy_policy import NumpyPolicy
 from .rl.policy_file import PolicyFile, load_policy, save_policy
 
@@ -45,10 +46,8 @@ __all__ = [
 
 _log = logging.getLogger("rnadesign.expert")
 
-# The environment's action order (rnadesign/env.py UNPAIRED_ACTIONS, PAIR_ACTIONS); a test keeps them equal.
-UNPAIRED_ACTIONS = "GAUC"
-PAIR_ACTIONS = ("GC", "CG", "AU", "UA")
-_PAD, _CODES = 3, {".": 0, "(": 1, ")": 2}
+#: The environment's pair actions as strings (opening, closing), for look-ups of a design's pairs.
+_PAIRS = tuple(a + b for a, b in PAIR_ACTIONS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,10 +94,7 @@ def decision_windows(target: Structure, agent: AgentConfig) -> np.ndarray:
     """The observation at each decision site (every site but a pair's closing one), as the environment
     gives it: the structure codes in a window of ``agent.env.window`` around the site, padded."""
     _check_agent(agent)
-    r, width = agent.env.state_radius, agent.env.window
-    padded = np.array([_PAD] * r + [_CODES[c] for c in target.dot_bracket] + [_PAD] * (r + 1), dtype=np.int64)
-    sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
-    return np.lib.stride_tricks.sliding_window_view(padded, width)[sites].copy()
+    return structure_windows(target, agent.env)
 
 
 def decision_labels(target: Structure, sequence: str) -> np.ndarray:
@@ -113,7 +109,7 @@ def decision_labels(target: Structure, sequence: str) -> np.ndarray:
             labels.append(UNPAIRED_ACTIONS.index(sequence[i]))
         else:
             pair = sequence[i] + sequence[j]
-            labels.append(PAIR_ACTIONS.index(pair) if pair in PAIR_ACTIONS else -1)
+            labels.append(_PAIRS.index(pair) if pair in _PAIRS else -1)
     return np.array(labels, dtype=np.int64)
 
 
@@ -144,7 +140,7 @@ def _torch_policy(agent: AgentConfig, state_dict: dict[str, Any]):
 
     from .rl.policies import policy_kwargs
 
-    space = spaces.Box(low=0, high=_PAD, shape=(agent.env.window,), dtype=np.int64)
+    space = spaces.Box(low=0, high=PAD, shape=(agent.env.window,), dtype=np.int64)
     policy = ActorCriticPolicy(space, spaces.Discrete(4), lambda _: 0.0, **policy_kwargs(agent))
     policy.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state_dict.items()})
     return policy

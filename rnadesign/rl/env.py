@@ -20,7 +20,7 @@ from .registration import ENV_ID, register_envs
 if TYPE_CHECKING:
     from ..model.constraints import BoundConstraints
 
-__all__ = ["ENV_ID", "RnaDesignEnv", "LocalImprovement", "local_improvement"]
+__all__ = ["ENV_ID", "RnaDesignEnv", "LocalImprovement", "local_improvement", "structure_windows"]
 
 register_envs()
 
@@ -35,6 +35,26 @@ PAD = 3
 N_STRUCTURE_SYMBOLS = 4
 N_SEQUENCE_SYMBOLS = 5
 _NUCLEOTIDE_CODES = {"A": 1, "C": 2, "G": 3, "U": 4}
+
+
+def _padded_codes(target: Structure, radius: int) -> np.ndarray:
+    """The structure channel's codes, with ``radius`` pads before and ``radius + 1`` after."""
+    codes = [STRUCTURE_CODES[c] for c in target.dot_bracket]
+    return np.array([PAD] * radius + codes + [PAD] * (radius + 1), dtype=np.int64)
+
+
+def _decision_sites(target: Structure) -> np.ndarray:
+    """The sites where a decision is made: every site but a pair's closing one."""
+    return np.array([i for i, c in enumerate(target.dot_bracket) if c != ")"], dtype=np.int64)
+
+
+def structure_windows(target: Structure, config: EnvConfig) -> np.ndarray:
+    """The observation at every decision site, in order, for an environment that shows the structure alone
+    (``include_sequence`` off): what :class:`RnaDesignEnv` gives there, without stepping an episode."""
+    if config.include_sequence:
+        raise ValueError("the observations depend on the nucleotides placed (include_sequence is on)")
+    padded = _padded_codes(target, config.state_radius)
+    return np.lib.stride_tricks.sliding_window_view(padded, config.window)[_decision_sites(target)].copy()
 
 
 @dataclass(frozen=True)
@@ -251,13 +271,8 @@ class RnaDesignEnv(gym.Env):
             low=0, high=N_SEQUENCE_SYMBOLS - 1, shape=(self._channels * (2 * r + 1),), dtype=np.int64
         )
         # Per target: padded structure codes and the sites where a decision is made.
-        self._padded_codes = [
-            np.array([PAD] * r + [STRUCTURE_CODES[c] for c in t.dot_bracket] + [PAD] * (r + 1), dtype=np.int64)
-            for t in self.targets
-        ]
-        self._decision_sites = [
-            np.array([i for i, c in enumerate(t.dot_bracket) if c != ")"], dtype=np.int64) for t in self.targets
-        ]
+        self._padded_codes = [_padded_codes(t, r) for t in self.targets]
+        self._decision_sites = [_decision_sites(t) for t in self.targets]
         self.constraints = constraints
         self._placements: list[tuple[str, ...]] | None = None
         self._masks = np.ones((0, 4), dtype=bool)

@@ -27,17 +27,11 @@ def policy_priors(target: Structure, agent: AgentConfig, network: NumpyPolicy) -
     """The policy's own action probabilities at every site, as mutation priors: per site, weights over
     ACGU (unpaired sites) and over :data:`PAIRS` (a pair's opening site; GU/UG get none, the policy never
     places them). None for a policy that sees the nucleotides placed (its choices depend on the design)."""
-    from ..rl.env import PAIR_ACTIONS, UNPAIRED_ACTIONS, RnaDesignEnv
+    from ..rl.env import PAIR_ACTIONS, UNPAIRED_ACTIONS, structure_windows
 
     if agent.env.include_sequence:
         return None
-    env = RnaDesignEnv([target], agent.env)
-    observation, _ = env.reset(seed=0)
-    observations = [observation]
-    for _ in range(target.n_decisions - 1):  # not the last step: that one would fold
-        observation, *_ = env.step(0)
-        observations.append(observation)
-    probabilities = network.probabilities(np.stack(observations))
+    probabilities = network.probabilities(structure_windows(target, agent.env))
     unpaired = np.zeros((len(target), len(UNPAIRED)))
     pairs = np.zeros((len(target), len(PAIRS)))
     sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
