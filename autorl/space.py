@@ -151,6 +151,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("boost", (1.0, 16.0), log=True, default=d.boost),
         _float("policy_prior", (0.0, 1.0), default=d.policy_prior),
         _int("policy_designs", (1, 128), log=True, default=d.policy_designs),
+        _categorical("policy_parts", ["no", "yes"], default="yes" if d.policy_parts else "no"),
         _float("finish_share", (0.0, 0.8), default=d.finish_share),
         _categorical("finish", list(FINISHES), default=d.finish),
         _float("hierarchy_share", (0.0, 0.8), default=d.hierarchy_share),
@@ -205,6 +206,8 @@ def to_search_config(config: Mapping[str, Any]) -> SearchConfig:
     unknown = sorted(set(c) - known)
     if unknown:
         raise AutoRLError(f"unknown search hyperparameter(s) {', '.join(unknown)}")
+    if "policy_parts" in c:
+        c["policy_parts"] = c["policy_parts"] in ("yes", True)
     return SearchConfig(**{k: float(v) if k in _FLOATS else v for k, v in c.items()})
 
 

@@ -222,6 +222,10 @@ class SearchConfig:
     policy_prior: float = 0.5
     """``hybrid``: weight of the policy's action probabilities in the mutation priors (the designer's
     weights take the rest)."""
+    policy_parts: bool = False
+    """``hybrid``, a long target's start (``hierarchy``): its parts are designed as ``hybrid`` designs them,
+    the policy's action probabilities at their sites in the mutation priors and draws from them among the
+    seeds (False: as ``search`` designs them, from the designer's start alone)."""
     patience: int = 200
     """Steps without a better objective before the population is reseeded."""
     restart: str = "fresh"

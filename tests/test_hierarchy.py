@@ -15,8 +15,8 @@ from rnadesign.model.constraints import DesignConstraints
 from rnadesign.model.folding import fold
 from rnadesign.model.structure import parse_structure
 from rnadesign.run.state import DesignRun
-from rnadesign.search.ensemble import designer_start
-from rnadesign.search.hierarchy import applies, hierarchical_start, parts
+from rnadesign.search.ensemble import EnsembleSearch, designer_start
+from rnadesign.search.hierarchy import applies, hierarchical_start, parts, plan, policy_draws
 
 
 @pytest.mark.parametrize("puzzle", [73, 76, 90, 96])
@@ -116,3 +116,53 @@ def test_a_segment_of_constraints_is_its_part_of_the_mask_and_the_rest_unchanged
     assert constraints.segment(3, 10, 10).sequence is None  # all N: no mask
     assert not DesignConstraints(sequence="GGG*").segment(3, 10, 10).active
     assert DesignConstraints(avoid=("GGGG",)).segment(3, 8, 10) == DesignConstraints(avoid=("GGGG",))
+
+
+def _one_hot(target, design: str) -> tuple[np.ndarray, np.ndarray]:
+    """Action probabilities that put all weight on ``design``'s choice at every site."""
+    unpaired, pairs = np.zeros((len(target), 4)), np.zeros((len(target), len(PAIRS)))
+    for i, j in enumerate(target.pairs):
+        if j < 0:
+            unpaired[i, "ACGU".index(design[i])] = 1
+        elif i < j:
+            pairs[i, PAIRS.index(design[i] + design[j])] = 1
+    return unpaired, pairs
+
+
+def test_policy_draws_follow_the_action_probabilities():
+    target = parse_structure(MODULE)
+    design = designer_start(target, np.random.default_rng(3))
+    draws = policy_draws(target, _one_hot(target, design), 3, np.random.default_rng(0))
+    assert draws == [design] * 3
+    # Even weights: every choice turns up, and pairs stay pairs.
+    even = (np.ones((len(target), 4)), np.ones((len(target), len(PAIRS))))
+    many = policy_draws(target, even, 50, np.random.default_rng(0))
+    assert {d[0] + d[-1] for d in many} == set(PAIRS)
+    assert all(d[i] + d[j] in PAIRS for d in many for i, j in enumerate(target.pairs) if i < j)
+    assert policy_draws(target, even, 0, np.random.default_rng(0)) == []
+
+
+def test_with_the_policys_priors_each_part_alone_is_seeded_with_its_draws_and_joins_are_not(monkeypatch):
+    """``hybrid``'s parts: the rows of the whole target's priors are the part's priors, and a part designed
+    alone starts from the designer's start and draws from them; a join starts from its halves alone."""
+    target = parse_structure(MODULE + "..." + MODULE + "..." + MODULE)
+    design = designer_start(target, np.random.default_rng(5))
+    priors = _one_hot(target, design)
+    seeded: list[list[str]] = []
+    original = EnsembleSearch.seed
+
+    def recording(self, sequences):
+        seeded.append(list(sequences))
+        return original(self, sequences)
+
+    monkeypatch.setattr(EnsembleSearch, "seed", recording)
+    run = DesignRun(target, DesignSettings(mode="hybrid", time_limit=20, seed=1), seed=1)
+    config = SearchConfig(hierarchy=100, policy_designs=4)
+    steps = plan(target, config.hierarchy_leaf)
+    hierarchical_start(run, config, designer_start(target, run.rng), priors)
+    assert len(seeded) == len(steps)
+    for (kind, lo, hi), sequences in zip(steps, seeded):
+        if kind == "part":
+            assert sequences[1:] == [design[lo:hi]] * 4
+        else:
+            assert len(sequences) == 1

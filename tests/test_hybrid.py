@@ -112,10 +112,13 @@ def test_designs_refold_under_the_chosen_model_and_folds_are_counted(mode, taned
             assert extra >= 0 and extra % 2 == 0
 
 
-@pytest.mark.parametrize("mode", ["search", "hybrid"])
-def test_the_search_returns_within_a_second_of_its_limit(mode, taneda):
+@pytest.mark.parametrize(("mode", "parts"), [("search", False), ("hybrid", False), ("hybrid", True)])
+def test_the_search_returns_within_a_second_of_its_limit(mode, parts, taneda):
+    """Rfam-Taneda #23 (451 nt) gets a start composed of its parts' designs (with ``policy_parts``, the
+    parts' searches are hybrid ones)."""
     start = time.perf_counter()
-    result = design(taneda(23), DesignSettings(mode=mode, time_limit=4, seed=1))
+    settings = DesignSettings(mode=mode, time_limit=4, seed=1, search=SearchConfig(policy_parts=parts))
+    result = design(taneda(23), settings)
     assert time.perf_counter() - start < 4 + 1.0
     assert result.sequence and fold(result.sequence)[0] == result.structure
 

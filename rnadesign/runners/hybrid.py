@@ -45,12 +45,17 @@ def policy_priors(target: Structure, agent: AgentConfig, network: NumpyPolicy) -
     return unpaired, pairs
 
 
-def seed_start(search: EnsembleSearch, run: DesignRun, config: SearchConfig) -> None:
+def seed_start(
+    search: EnsembleSearch,
+    run: DesignRun,
+    config: SearchConfig,
+    priors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
     """Seed the search with the designer's start, finished. For a long target (``config.hierarchy``) that
     start's finish gets at most ``config.start_finish`` of the time limit, and if the target is still
     unsolved a start composed of its parts' designs follows
     (:func:`~rnadesign.search.hierarchy.hierarchical_start`; under constraints, repaired to them), finished in
-    its turn whatever its distance."""
+    its turn whatever its distance. ``priors`` (``hybrid``): the policy's, for the parts' searches."""
     start = designer_start(run.target, run.rng, config.boost > 1, run.constraints)
     long = hierarchy.applies(run.target, config)
     if long:
@@ -59,7 +64,7 @@ def seed_start(search: EnsembleSearch, run: DesignRun, config: SearchConfig) -> 
     search.finish_cap = None
     if not long or not search.population or run.should_stop():
         return
-    composed = hierarchy.hierarchical_start(run, config, start)
+    composed = hierarchy.hierarchical_start(run, config, start, priors)
     if run.should_stop():
         return
     search.finish_best = math.inf  # a new lineage: finish it even if the start's finish got closer
@@ -77,15 +82,18 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     """``hybrid`` mode: the policy's designs seed (and reseed) the ensemble-aware search."""
     config = run.settings.search
     search = EnsembleSearch(run, config)
-    # The designer's start first, as in ``search``: on long targets its finish alone often solves them, and
-    # the policy's part (its priors at every site, then its designs: an MFE fold each, then an evaluation)
-    # would take up to seconds before it.
-    seed_start(search, run, config)
-    if not search.population or run.should_stop():
-        return
     # The policy's designs are proposals for the search, which spends the folds of the 4^k local step better.
     agent = dataclasses.replace(agent, env=dataclasses.replace(agent.env, mutation_threshold=0))
     network = NumpyPolicy(agent, policy.state_dict)  # one network for the priors and the designs
+    # Its action probabilities at every site (one forward pass: 0.03 s at 400 nt) guide the parts of a
+    # long target's start as well as the whole target's search.
+    priors = policy_priors(run.target, agent, network)
+    # The designer's start first, as in ``search``: on long targets its finish alone often solves them, and
+    # the policy's designs of the whole target (an MFE fold each, then an evaluation) would take up to
+    # seconds before it.
+    seed_start(search, run, config, priors if config.policy_parts else None)
+    if not search.population or run.should_stop():
+        return
     episodes = policy_episodes(run, agent, policy, network)
 
     def sample(n: int) -> list[str]:
@@ -101,7 +109,6 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
         return [sequence for _, sequence in designs[: config.population]]
 
     search.reseed = sample
-    priors = policy_priors(run.target, agent, network)
     if priors is not None:
         search.mix_priors(priors)
     search.seed(sample(config.policy_designs))

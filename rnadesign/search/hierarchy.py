@@ -33,9 +33,12 @@ import math
 import time
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..model.constraints import ConstraintError
 from ..model.structure import Structure, parse_structure
 from ..run.state import DesignRun
+from .adapt import MovePolicy
 from .ensemble import EnsembleSearch, designer_start
 
 if TYPE_CHECKING:
@@ -113,13 +116,22 @@ def _cut(elements: list[tuple[int, int]], length: int) -> int:
     return min((start for start, _ in elements[1:]), key=lambda start: abs(start - length / 2))
 
 
-def hierarchical_start(run: DesignRun, config: SearchConfig, start: str) -> str:
+def hierarchical_start(
+    run: DesignRun, config: SearchConfig, start: str, priors: tuple[np.ndarray, np.ndarray] | None = None
+) -> str:
     """A start for ``run.target`` composed of its parts' designs (see the module docstring).
 
     ``start`` (the designer's) gives the sites no part covers: helices' pairs and unpaired sites between
     parts. The parts are designed within ``config.hierarchy_share`` of the time limit in all, each within
     that share of it in proportion to its length, and each stops when its part folds; the folds are counted
     on ``run``. Under constraints each part obeys its segment of them (see the module docstring).
+
+    ``priors`` (``hybrid``: the policy's action probabilities at every site of the whole target, as
+    :func:`~rnadesign.runners.hybrid.policy_priors` gives them) make each part's search a ``hybrid`` one:
+    its rows are mixed into the part's mutation priors (``config.policy_prior``), and a part designed alone
+    is also seeded with ``config.policy_designs`` designs drawn from them. A structure-only policy's
+    choice at a site depends only on the structure around it, so a draw from the rows is the policy's own
+    design of the part, seen in the whole target's context.
     """
     target, settings = run.target, run.settings
     share = config.hierarchy_share * settings.time_limit
@@ -141,7 +153,13 @@ def hierarchical_start(run: DesignRun, config: SearchConfig, start: str) -> str:
         if sub is None:
             return fallback
         search = EnsembleSearch(sub, part_config)
-        search.seed([first if first is not None else designer_start(part, sub.rng, config.boost > 1, sub.constraints)])
+        seeds = [first if first is not None else designer_start(part, sub.rng, config.boost > 1, sub.constraints)]
+        if priors is not None:
+            rows = (priors[0][lo:hi], priors[1][lo:hi])
+            search.mix_priors(rows)
+            if first is None:
+                seeds += policy_draws(part, rows, config.policy_designs, sub.rng)
+        search.seed(seeds)
         search.run_until_done()
         run.folds += sub.folds
         return sub.best_sequence or fallback
@@ -158,6 +176,17 @@ def hierarchical_start(run: DesignRun, config: SearchConfig, start: str) -> str:
         letters[lo:hi] = design(lo, hi, None if kind == "part" else "".join(letters[lo:hi]))
     _log.info("[%s] %6.1fs  parts designed and joined", run.name, time.perf_counter() - run.start)
     return "".join(letters)
+
+
+def policy_draws(
+    target: Structure, priors: tuple[np.ndarray, np.ndarray], count: int, rng: np.random.Generator
+) -> list[str]:
+    """``count`` designs of ``target`` drawn site by site from a structure-only policy's action
+    probabilities ``priors`` (per site over ACGU, and over the pairs at a pair's opening site)."""
+    if count <= 0:
+        return []
+    draws = MovePolicy(target, priors[0], priors[1], rate=0.0)
+    return [draws.playout(rng) for _ in range(count)]
 
 
 def _part_run(run: DesignRun, part: Structure, lo: int, settings: DesignSettings) -> DesignRun | None:
