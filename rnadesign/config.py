@@ -225,7 +225,8 @@ class SearchConfig:
     policy_parts: bool = False
     """``hybrid``, a long target's start (``hierarchy``): its parts are designed as ``hybrid`` designs them,
     the policy's action probabilities at their sites in the mutation priors and draws from them among the
-    seeds (False: as ``search`` designs them, from the designer's start alone)."""
+    seeds (False: as ``search`` designs them, from the designer's start alone). Off: measured worse on the
+    long Eterna100-V2 puzzles (docs/design.md)."""
     patience: int = 200
     """Steps without a better objective before the population is reseeded."""
     restart: str = "fresh"
