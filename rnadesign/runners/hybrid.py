@@ -85,15 +85,18 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     # The policy's designs are proposals for the search, which spends the folds of the 4^k local step better.
     agent = dataclasses.replace(agent, env=dataclasses.replace(agent.env, mutation_threshold=0))
     network = NumpyPolicy(agent, policy.state_dict)  # one network for the priors and the designs
-    # Its action probabilities at every site (one forward pass: 0.03 s at 400 nt) guide the parts of a
-    # long target's start as well as the whole target's search.
-    priors = policy_priors(run.target, agent, network)
+    # Its action probabilities at every site (one forward pass: 0.03 s at 400 nt) guide the whole target's
+    # search, and with ``policy_parts`` the parts of a long target's start too (only then computed before it).
+    parts = config.policy_parts
+    priors = policy_priors(run.target, agent, network) if parts else None
     # The designer's start first, as in ``search``: on long targets its finish alone often solves them, and
     # the policy's designs of the whole target (an MFE fold each, then an evaluation) would take up to
     # seconds before it.
-    seed_start(search, run, config, priors if config.policy_parts else None)
+    seed_start(search, run, config, priors)
     if not search.population or run.should_stop():
         return
+    if not parts:
+        priors = policy_priors(run.target, agent, network)
     episodes = policy_episodes(run, agent, policy, network)
 
     def sample(n: int) -> list[str]:
