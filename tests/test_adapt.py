@@ -102,6 +102,10 @@ def test_restarts_draw_their_designs_from_the_adapted_policy():
     best = search.population[0].sequence
     for _ in range(40):
         search.moves.adapt(best)
+    # the adapted policy gives the elite's choice at every site nearly all its probability
+    moves = search.moves
+    assert min(moves.unpaired_probabilities(i)[UNPAIRED.index(best[i])] for i in moves.loops) > 0.98
+    assert min(moves.pair_probabilities(i)[PAIRS.index(best[i] + best[j])] for i, j in moves.pairs) > 0.98
     fresh = []
     seed = search.seed
     search.seed = lambda sequences: (fresh.extend(sequences), seed(sequences))

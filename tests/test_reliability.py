@@ -307,7 +307,8 @@ def test_a_run_that_finished_no_design_says_so_and_prints_no_empty_record():
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_design_prints_its_best_design_so_far_marked_interrupted(signum, code):
-    """Rfam-Taneda 20 cannot be solved (its lone pair always loses), so the run is still going when stopped."""
+    """Rfam-Taneda 20 is undesignable by a proof (rnadesign.model.designability: its lone pair across a one-base
+    bulge loses on every sequence, tests/test_designability.py), so the run is still going when stopped."""
     from pathlib import Path
 
     path = Path(__file__).resolve().parent.parent / "data" / "rfam_taneda" / "20.rna"
