@@ -138,7 +138,9 @@ def _hybrid_dimensions() -> list[Dimension]:
     """The ensemble-aware search's own settings (``rnadesign.config.SearchConfig``), defaults as shipped."""
     from rnadesign.config import FINISHES, OBJECTIVES
 
-    d = SearchConfig()
+    from rnadesign.modes import get_mode
+
+    d = get_mode("hybrid").search_config(SearchConfig())  # hybrid's own values where SearchConfig leaves None
     return [
         _categorical("objective", list(OBJECTIVES), default=d.objective),
         _int("population", (2, 64), log=True, default=d.population),
@@ -154,6 +156,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _categorical("policy_parts", ["no", "yes"], default="yes" if d.policy_parts else "no"),
         _float("finish_share", (0.0, 0.8), default=d.finish_share),
         _categorical("finish", list(FINISHES), default=d.finish),
+        _categorical("repair_loops", ["no", "yes"], default="yes" if d.repair_loops else "no"),
         _float("hierarchy_share", (0.0, 0.8), default=d.hierarchy_share),
         _int("hierarchy_leaf", (40, 200), log=True, default=d.hierarchy_leaf),
         _float("start_finish", (0.0, 0.5), default=d.start_finish),
@@ -206,8 +209,9 @@ def to_search_config(config: Mapping[str, Any]) -> SearchConfig:
     unknown = sorted(set(c) - known)
     if unknown:
         raise AutoRLError(f"unknown search hyperparameter(s) {', '.join(unknown)}")
-    if "policy_parts" in c:
-        c["policy_parts"] = c["policy_parts"] in ("yes", True)
+    for flag in ("policy_parts", "repair_loops"):  # yes/no in the space
+        if flag in c:
+            c[flag] = c[flag] in ("yes", True)
     return SearchConfig(**{k: float(v) if k in _FLOATS else v for k, v in c.items()})
 
 

@@ -35,6 +35,7 @@ def _check_range(name: str, value: float, low: float, high: float) -> None:
 
 #: Field annotation -> accepted Python types (annotations are strings under ``from __future__``).
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+_FIELD_TYPES["float | None"] = (int, float, type(None))
 
 
 def _check_types(obj: Any) -> None:
@@ -45,11 +46,12 @@ def _check_types(obj: Any) -> None:
         if accepted is None:
             continue
         value = getattr(obj, f.name)
-        numeric = f.type in ("int", "float")
+        numeric = f.type in ("int", "float", "float | None")
         if not isinstance(value, accepted) or (numeric and isinstance(value, bool)):
-            kind = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}[f.type]
+            kinds = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}
+            kind = kinds.get(f.type, "a number or null")
             raise ConfigError(f"{f.name} must be {kind}, got {value!r}")
-        if f.type == "float" and isinstance(value, int):
+        if f.type in ("float", "float | None") and isinstance(value, int):
             object.__setattr__(obj, f.name, float(value))
 
 
@@ -241,6 +243,10 @@ class SearchConfig:
     """How a new closest design is finished (within ``finish_share``): ``repair``, negative design against
     the decoys its folds have shown (:func:`~rnadesign.search.walk.decoy_repair`: changes screened by energy
     evaluation, only the best folded); ``walk``, LEARNA's adaptive walk (MFE folds at the mispaired sites)."""
+    repair_loops: bool = True
+    """``finish`` "repair": a hairpin of the target near the mispaired sites may also take, as one change, one
+    of the energy model's bonus hairpin loops of its length (closing pair and loop, e.g. C UACG G). Measured
+    in docs/design.md (session 16)."""
     lazy_defects: bool = True
     """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""
@@ -255,10 +261,12 @@ class SearchConfig:
     takes before it (most long targets that start solves are solved within a second)."""
     hierarchy_share: float = 0.5
     """Most of the time limit the parts' designs take in all (each part in proportion to its length)."""
-    adapt_rate: float = 0.0
-    """Online policy adaptation (:mod:`~rnadesign.adapt`): the step size of the per-target move policy's
-    update toward each new best design; a restart then draws its fresh designs from that policy. 0, the
-    default, turns it off (the search draws by its priors alone)."""
+    adapt_rate: float | None = None
+    """Online policy adaptation (:mod:`~rnadesign.search.adapt`): the step size of the per-target move policy's
+    update toward each new best design; a restart then draws its fresh designs from that policy. 0 turns
+    it off (the search draws by its priors alone). None, the default, is the mode's own
+    (:attr:`~rnadesign.modes.Mode.search_defaults`): 0.5 in ``hybrid`` (measured in docs/design.md), 0 in
+    ``search``, the designer without learning."""
     adapt_prior: float = 1.0
     """With adaptation: the weight of the log of the search's priors (the designer's weights, in ``hybrid``
     mixed with the policy's probabilities) beside the learned weights."""
@@ -284,7 +292,8 @@ class SearchConfig:
         _check_range("hierarchy_leaf", self.hierarchy_leaf, 10, 10**6)
         _check_range("hierarchy_share", self.hierarchy_share, 0, 0.9)
         _check_range("start_finish", self.start_finish, 0, 0.95)
-        _check_range("adapt_rate", self.adapt_rate, 0, 10)
+        if self.adapt_rate is not None:
+            _check_range("adapt_rate", self.adapt_rate, 0, 10)
         _check_range("adapt_prior", self.adapt_prior, 0, 10)
         if self.finish not in FINISHES:
             raise ConfigError(f"finish must be one of {', '.join(FINISHES)}, got {self.finish!r}")

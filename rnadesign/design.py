@@ -119,6 +119,8 @@ def design(
     mode = get_mode(settings.mode)
     if not mode.stall_restart and settings.stall_restart:
         settings = replace(settings, stall_restart=0.0)  # the registry's word, so runners need not ask it
+    if mode.searches:  # the mode's own values where the search's configuration leaves them to it
+        settings = replace(settings, search=mode.search_config(settings.search))
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     run = DesignRun(structure, settings, seed, name=name, on_best=on_best)
     _check_budget(run)

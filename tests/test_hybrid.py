@@ -243,3 +243,38 @@ def test_the_repair_returns_within_a_second_of_its_deadline(eterna):
         result = decoy_repair(sequence, target, rng, max_folds=10**6, deadline=Deadline(start + limit, 0.15))
         assert time.perf_counter() - start < limit + 1.0
         assert fold(result.sequence)[0] == result.structure
+
+
+def test_the_repair_with_bonus_loops_changes_a_hairpin_at_once(eterna):
+    """Eterna100-V2 #57 (44 nt): a 10-minute `hybrid` run ended 2 sites off with this design, its lone
+    pair's tetraloop (sites 35-40, C GAAA G) pairing one step too far out. Measured: the repair by point
+    changes stays 2 off after 150-200 folds; with the bonus loops as units it solves it in 50-80."""
+    target = eterna(57)
+    sequence = "GCCAGGACCACCAGAAGGAGCGAAAGCAGGGACGCGAAAGCGGC"
+    assert hamming(fold(sequence)[0], target.dot_bracket) == 2
+    plain = decoy_repair(sequence, target, np.random.default_rng(0), max_folds=300, pool_size=200)
+    loops = bonus_hairpins()
+    repaired = decoy_repair(sequence, target, np.random.default_rng(0), max_folds=300, pool_size=200, loops=loops)
+    assert plain.distance > 0
+    assert repaired.distance == 0 and fold(repaired.sequence)[0] == target.dot_bracket
+    # the change that did it: a tabulated loop at one of the target's tetraloops
+    assert any(repaired.sequence[i : j + 1] in loops[4] for i, j in target.hairpins() if j - i - 1 == 4)
+    assert all(repaired.sequence[i] + repaired.sequence[j] in PAIRS for i, j in enumerate(target.pairs) if i < j)
+
+
+def test_bonus_loop_units_only_near_the_miss_and_only_allowed_loops(eterna):
+    from rnadesign.search.walk import _changes, _units
+
+    target = eterna(57)
+    sequence = "GCCAGGACCACCAGAAGGAGCGAAAGCAGGGACGCGAAAGCGGC"
+    loops = bonus_hairpins()
+    hairpins = [(i, j) for i, j in target.hairpins() if j - i - 1 in loops]
+    assert len(hairpins) == 3
+    region = {3, 4, 5, 32, 33, 34, 39, 40, 41}  # around the miss: only the hairpin at sites 35-40 reaches in
+    units = _units(region, target, loops)
+    assert [u for u in units if len(u) > 2] == [tuple(range(34, 40))] and _units(region, target) == units[:-1]
+    # under a mask that fixes site 37 to G, no candidate takes a loop with another base there
+    constraints = DesignConstraints(sequence="N" * 36 + "G" + "N" * 7).bind(target)
+    pool = _changes(sequence, units, np.random.default_rng(0), 100, 3, constraints, loops)
+    with_loops = [c for c in pool if c[34:40] in loops[4]]
+    assert with_loops and all(c[36] == "G" for c in pool)

@@ -99,7 +99,7 @@ class BenchmarkSpec:
             if mode.stall_restart
             else None,
             "restart_timeout": self.restart_timeout,
-            "search": dataclasses.asdict(self.search) if mode.searches else None,
+            "search": dataclasses.asdict(mode.search_config(self.search)) if mode.searches else None,
             "vienna_version": vienna_version(),
         }
         # Only when set, so that the series of unconstrained runs keep the keys they were recorded under.

@@ -277,6 +277,11 @@ def _designers(series: dict[tuple[str, str, str], list[dict[str, Any]]]) -> dict
 _UNKNOWN = "?"  # a setting a series.json does not record and whose default is not known here
 
 
+#: Settings whose default today is not what the code ran before the setting existed: a series.json
+#: written then ran with these (no bonus loops in the repair; no adaptation, whose default is now the mode's).
+_BEFORE_THE_SETTING = {"search.repair_loops": False, "search.adapt_rate": 0.0}
+
+
 def _defaults() -> dict[str, Any]:
     """The settings whose defaults the code knows, flat as in :func:`_designers`: what a series.json
     written before a setting existed ran with (the search's and the folding model's fields)."""
@@ -285,7 +290,8 @@ def _defaults() -> dict[str, Any]:
     from ..config import SearchConfig
     from ..model.folding import FoldingModel
 
-    return _flat({"search": dataclasses.asdict(SearchConfig()), "folding": FoldingModel().to_dict()})
+    defaults = _flat({"search": dataclasses.asdict(SearchConfig()), "folding": FoldingModel().to_dict()})
+    return defaults | _BEFORE_THE_SETTING
 
 
 def _show(name: str, value: Any) -> str:

@@ -184,7 +184,7 @@ class EnsembleSearch:
     def start_adaptation(self) -> None:
         """Build the move policy on the current priors (after :meth:`mix_priors`) and adapt it toward the
         best design so far; nothing when ``adapt_rate`` is 0."""
-        if self.config.adapt_rate <= 0 or self.moves is not None:
+        if not self.config.adapt_rate or self.moves is not None:  # 0, or None (a mode's; design() resolves it)
             return
         options = None if self.constraints is None else self.constraints.pair_options
         allowed = None if self.constraints is None else self.allowed
@@ -275,7 +275,11 @@ class EnsembleSearch:
         self.finish_best = distance
         clock = run.clock
         walk_clock = clock.share(budget, now=now)
-        finisher = decoy_repair if self.config.finish == "repair" else adaptive_walk
+        finisher, extra = adaptive_walk, {}
+        if self.config.finish == "repair":
+            finisher = decoy_repair
+            if self.config.repair_loops:
+                extra = {"loops": bonus_hairpins(run.settings.folding)}
         walk = finisher(
             candidate.sequence,
             self.target,
@@ -284,6 +288,7 @@ class EnsembleSearch:
             deadline=walk_clock,
             model=run.settings.folding,
             constraints=self.constraints,
+            **extra,
         )
         clock.fold_s = max(clock.fold_s, walk_clock.fold_s)
         self.finish_time += time.perf_counter() - now

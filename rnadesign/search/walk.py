@@ -170,6 +170,7 @@ def decoy_repair(
     max_changes: int = 3,
     max_candidates: int = 4000,
     pool_size: int | None = None,
+    loops: dict[int, tuple[str, ...]] | None = None,
 ) -> WalkResult:
     """Negative design against the decoys: change up to ``max_changes`` sites or pairs near where the
     fold of ``sequence`` misses ``target`` so that the target beats every competing structure seen.
@@ -177,7 +178,10 @@ def decoy_repair(
     The candidates are every change (or, when there are more than the pool holds, a random sample) of
     up to ``max_changes`` units (an unpaired site of the target, or a pair with its partner) among the
     mispaired sites, their target partners, the sites they pair with instead and the sites within
-    ``radius`` of them. Each is screened by E(target) - min E(decoy), energies evaluated on the
+    ``radius`` of them. With ``loops`` (the energy model's bonus hairpin loops by loop length, as
+    :func:`~rnadesign.model.folding.bonus_hairpins` gives them) a hairpin of the target that reaches
+    into that region is also a unit: its closing pair and loop change at once to one of those loops (the
+    tetraloop C UACG G, say), a change of six sites no run of point changes reaches one at a time. Each is screened by E(target) - min E(decoy), energies evaluated on the
     candidate, not folded; the best is folded. A fold that misses the target adds its MFE structure to
     the decoys (and the candidates are scored against it); one at least as close as the current design
     becomes the current design, and the candidates are drawn afresh around it. Screening the pool
@@ -186,7 +190,7 @@ def decoy_repair(
 
     Args: as :func:`adaptive_walk`, and ``radius``, ``max_changes``, ``max_candidates`` above;
         ``pool_size``: candidates per pool, fixed (None: sized by the measured fold time, as above, so that
-        the same seed may draw other candidates on a faster or busier machine).
+        the same seed may draw other candidates on a faster or busier machine); ``loops`` above.
 
     Returns:
         The closest design reached (distance 0 when solved) and the folds spent.
@@ -204,8 +208,8 @@ def decoy_repair(
             if pool_size is not None
             else int(min(max_candidates, max(100, SCREEN_FOLDS * clock.fold_s / screen_s)))
         )
-        units = _units(_region(structure, target, radius), target)
-        pool = [c for c in _changes(sequence, units, rng, size, max_changes, constraints) if c not in folded]
+        units = _units(_region(structure, target, radius), target, loops)
+        pool = [c for c in _changes(sequence, units, rng, size, max_changes, constraints, loops) if c not in folded]
         if not pool or not clock.fits(clock.fold_s + len(pool) * screen_s):
             break
         # Each candidate's gap E(target) - min E(decoy) over the decoys it has been scored against so far:
@@ -258,12 +262,19 @@ def _region(structure: str, target: Structure, radius: int) -> set[int]:
     return region
 
 
-def _units(region: set[int], target: Structure) -> list[tuple[int, ...]]:
-    """The region as units of change: an unpaired site alone, a paired site with its partner."""
+def _units(
+    region: set[int], target: Structure, loops: dict[int, tuple[str, ...]] | None = None
+) -> list[tuple[int, ...]]:
+    """The region as units of change: an unpaired site alone, a paired site with its partner, and with
+    ``loops`` every hairpin of a length ``loops`` tabulates that has a site in the region (its closing
+    pair and loop, ``(i, i + 1, ..., j)``)."""
     units: dict[tuple[int, ...], None] = {}
     for site in sorted(region):
         partner = target.pairs[site]
         units[(site,) if partner < 0 else (min(site, partner), max(site, partner))] = None
+    for i, j in target.hairpins() if loops else ():
+        if j - i - 1 in loops and not region.isdisjoint(range(i, j + 1)):
+            units[tuple(range(i, j + 1))] = None
     return list(units)
 
 
@@ -274,10 +285,41 @@ def _changes(
     size: int,
     max_changes: int,
     constraints: BoundConstraints | None,
+    loops: dict[int, tuple[str, ...]] | None = None,
 ) -> list[str]:
     """Every sequence that changes 1..``max_changes`` of ``units`` (each to another allowed base or pair),
-    or ``size`` of them drawn at random when there are more; under constraints only those that satisfy them."""
-    letters = list(sequence)
+    or ``size`` of them drawn at random when there are more; under constraints only those that satisfy them.
+
+    A hairpin unit (more than two sites) takes each other bonus loop of its length in ``loops``: every such
+    loop is a candidate, alone and with up to ``max_changes`` - 1 changes of the other units (as many of
+    those as share ``size`` evenly among the loops), so the loops add at most about ``size`` candidates."""
+    points = [unit for unit in units if len(unit) <= 2]
+    out = _point_changes(list(sequence), points, rng, size, max_changes, constraints)
+    variants = []
+    for unit in units:
+        if len(unit) > 2:
+            i, j = unit[0], unit[-1]
+            variants += [(i, j, m) for m in (loops or {}).get(j - i - 1, ()) if m != sequence[i : j + 1]]
+    for i, j, loop in variants:
+        letters = list(sequence[:i] + loop + sequence[j + 1 :])
+        inside = [unit for unit in points if not i <= unit[0] <= j]  # the loop's own sites stay the loop
+        out.append("".join(letters))
+        share = max(size // len(variants) - 1, 0)
+        out += _point_changes(letters, inside, rng, share, max_changes - 1, constraints) if share else []
+    if constraints is not None:
+        out = [c for c in out if constraints.satisfied(c)]
+    return out
+
+
+def _point_changes(
+    letters: list[str],
+    units: list[tuple[int, ...]],
+    rng: np.random.Generator,
+    size: int,
+    max_changes: int,
+    constraints: BoundConstraints | None,
+) -> list[str]:
+    """:func:`_changes` of sites and pairs alone (unfiltered by the constraints' GC window and motifs)."""
     options = []
     for unit in units:
         if len(unit) == 1:
@@ -287,6 +329,8 @@ def _changes(
             allowed = PAIRS if constraints is None else constraints.pair_options[unit]
             options.append([p for p in PAIRS if p != letters[unit[0]] + letters[unit[1]] and p in allowed])
     changeable = [k for k, o in enumerate(options) if o]
+    if max_changes <= 0 or not changeable:
+        return []
 
     def apply(choice: dict[int, str]) -> str:
         new = letters.copy()
@@ -301,19 +345,15 @@ def _changes(
         for n in range(max_changes, 0, -1):
             count[n] += count[n - 1] * len(options[k])
     if sum(count[1:]) <= size:
-        out = [
+        return [
             apply(dict(zip(combo, choice)))
             for n in range(1, max_changes + 1)
             for combo in itertools.combinations(changeable, n)
             for choice in itertools.product(*(options[k] for k in combo))
         ]
-    else:
-        seen: dict[str, None] = {}
-        for _ in range(size):
-            n = int(rng.integers(1, max_changes + 1))
-            combo = rng.choice(changeable, size=min(n, len(changeable)), replace=False)
-            seen[apply({int(k): options[k][int(rng.integers(len(options[k])))] for k in combo})] = None
-        out = list(seen)
-    if constraints is not None:
-        out = [c for c in out if constraints.satisfied(c)]
-    return out
+    seen: dict[str, None] = {}
+    for _ in range(size):
+        n = int(rng.integers(1, max_changes + 1))
+        combo = rng.choice(changeable, size=min(n, len(changeable)), replace=False)
+        seen[apply({int(k): options[k][int(rng.integers(len(options[k])))] for k in combo})] = None
+    return list(seen)
