@@ -137,7 +137,6 @@ def dimensions(mode: str = "learna") -> list[Dimension]:
 def _hybrid_dimensions() -> list[Dimension]:
     """The ensemble-aware search's own settings (``rnadesign.config.SearchConfig``), defaults as shipped."""
     from rnadesign.config import FINISHES, OBJECTIVES
-
     from rnadesign.modes import get_mode
 
     d = get_mode("hybrid").search_config(SearchConfig())  # hybrid's own values where SearchConfig leaves None

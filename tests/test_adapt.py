@@ -4,6 +4,7 @@ deadline, and the designs it helps find refold."""
 import time
 
 import numpy as np
+import pytest
 import RNA
 
 from rnadesign.config import SearchConfig
@@ -114,3 +115,34 @@ def test_restarts_draw_their_designs_from_the_adapted_policy():
     assert len(fresh) == SearchConfig().policy_designs // 2
     assert np.mean([[a == b for a, b in zip(f, best)] for f in fresh]) > 0.95
     assert search.moves.adaptations >= 40
+
+
+def test_hybrid_adapts_by_default_and_search_does_not(monkeypatch):
+    from rnadesign.benchmark.spec import BenchmarkSpec
+    from rnadesign.modes import get_mode
+
+    assert SearchConfig().adapt_rate is None  # the mode's own
+    assert get_mode("hybrid").search_config(SearchConfig()).adapt_rate == 0.5
+    assert get_mode("search").search_config(SearchConfig()).adapt_rate == 0.0
+    assert get_mode("hybrid").search_config(SearchConfig(adapt_rate=0)).adapt_rate == 0.0  # asked for: kept
+    # a benchmark series records the value the designs ran with, so series of the two defaults stay apart
+    for method, rate in (("hybrid", 0.5), ("search", 0.0)):
+        assert BenchmarkSpec(method=method, time_limit=10).series()["search"]["adapt_rate"] == rate
+    # and a design run gets it: hybrid's search builds its move policy (a target its start does not solve)
+    target = parse_structure(".((.((.((..((.(...).)).))..))....)).", warn=False)
+    seen = []
+    original = EnsembleSearch.start_adaptation
+
+    class Seen(Exception):
+        pass
+
+    def spy(self):
+        original(self)
+        seen.append((self.run.settings.mode, self.config.adapt_rate, self.moves is not None))
+        raise Seen  # enough: the loop need not run
+
+    monkeypatch.setattr(EnsembleSearch, "start_adaptation", spy)
+    for mode in ("hybrid", "search"):
+        with pytest.raises(Seen):
+            design(target, DesignSettings(mode=mode, time_limit=10, seed=2))
+    assert seen == [("hybrid", 0.5, True), ("search", 0.0, False)]

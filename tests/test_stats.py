@@ -190,3 +190,21 @@ def test_a_setting_older_series_do_not_record_counts_as_its_default(tmp_path):
     _benchmark(tmp_path / "novel", "hybrid", outcomes, series="d", settings=unknown)
     both, _ = benchmark_rows([tmp_path / "old", tmp_path / "novel"], pool=True)
     assert {r["method"] for r in both} == {"hybrid [novel_setting=?]", "hybrid [novel_setting=5]"}
+
+
+def test_a_setting_whose_default_changed_counts_as_what_older_series_ran(tmp_path):
+    """Series recorded before ``repair_loops`` existed ran without bonus loops in the repair: they pool with
+    a new series that turns it off, not with one at today's default (on)."""
+    outcomes = {(f"t{i}", 0): i % 3 != 0 for i in range(9)}
+    old = {"seed": 0, "time_limit": 10.0, "search": {"population": 10}}
+    _benchmark(tmp_path / "old", "hybrid", outcomes, series="a", settings=old)
+    off = {**old, "seed": 1, "search": {"population": 10, "repair_loops": False}}
+    _benchmark(tmp_path / "off", "hybrid", outcomes, series="b", settings=off)
+    on = {**old, "seed": 2, "search": {"population": 10, "repair_loops": True}}
+    _benchmark(tmp_path / "on", "hybrid", outcomes, series="c", settings=on)
+    rows, _ = benchmark_rows([tmp_path / "old", tmp_path / "off", tmp_path / "on"], pool=True)
+    labels = [r["method"] for r in rows]
+    assert (
+        labels.count("hybrid [search.repair_loops=false]") == 18
+        and labels.count("hybrid [search.repair_loops=true]") == 9
+    )

@@ -181,12 +181,13 @@ def decoy_repair(
     ``radius`` of them. With ``loops`` (the energy model's bonus hairpin loops by loop length, as
     :func:`~rnadesign.model.folding.bonus_hairpins` gives them) a hairpin of the target that reaches
     into that region is also a unit: its closing pair and loop change at once to one of those loops (the
-    tetraloop C UACG G, say), a change of six sites no run of point changes reaches one at a time. Each is screened by E(target) - min E(decoy), energies evaluated on the
-    candidate, not folded; the best is folded. A fold that misses the target adds its MFE structure to
-    the decoys (and the candidates are scored against it); one at least as close as the current design
-    becomes the current design, and the candidates are drawn afresh around it. Screening the pool
-    costs about :data:`SCREEN_FOLDS` folds' time (it holds 100 to ``max_candidates``): about 125
-    candidates at 36 nt, 1,900 at 100 nt, ``max_candidates`` from about 200 nt.
+    tetraloop C UACG G, say), a change of six sites no run of point changes reaches one at a time.
+    Each is screened by E(target) - min E(decoy), energies evaluated on the candidate, not folded; the
+    best is folded. A fold that misses the target adds its MFE structure to the decoys (and the
+    candidates are scored against it); one at least as close as the current design becomes the current
+    design, and the candidates are drawn afresh around it. Screening the pool costs about
+    :data:`SCREEN_FOLDS` folds' time (it holds 100 to ``max_candidates``, and with ``loops`` up to as many
+    again): about 125 candidates at 36 nt, 1,900 at 100 nt, ``max_candidates`` from about 200 nt.
 
     Args: as :func:`adaptive_walk`, and ``radius``, ``max_changes``, ``max_candidates`` above;
         ``pool_size``: candidates per pool, fixed (None: sized by the measured fold time, as above, so that
@@ -300,12 +301,12 @@ def _changes(
         if len(unit) > 2:
             i, j = unit[0], unit[-1]
             variants += [(i, j, m) for m in (loops or {}).get(j - i - 1, ()) if m != sequence[i : j + 1]]
+    share = max(size // len(variants) - 1, 0) if variants else 0  # point changes beside each loop
     for i, j, loop in variants:
         letters = list(sequence[:i] + loop + sequence[j + 1 :])
-        inside = [unit for unit in points if not i <= unit[0] <= j]  # the loop's own sites stay the loop
+        outside = [unit for unit in points if not i <= unit[0] <= j]  # the loop's own sites stay the loop
         out.append("".join(letters))
-        share = max(size // len(variants) - 1, 0)
-        out += _point_changes(letters, inside, rng, share, max_changes - 1, constraints) if share else []
+        out += _point_changes(letters, outside, rng, share, max_changes - 1, constraints) if share else []
     if constraints is not None:
         out = [c for c in out if constraints.satisfied(c)]
     return out
