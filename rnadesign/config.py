@@ -247,6 +247,10 @@ class SearchConfig:
     """``finish`` "repair": a hairpin of the target near the mispaired sites may also take, as one change, one
     of the energy model's bonus hairpin loops of its length (closing pair and loop, e.g. C UACG G). Measured
     in docs/design.md (session 16)."""
+    repair_interiors: bool = True
+    """``finish`` "repair": an interior loop or bulge of the target near the mispaired sites may also change as
+    one unit, both closing pairs and the unpaired sites beside them at once (a lone pair closing an interior
+    loop forms only so). Measured in docs/design.md (session 17)."""
     lazy_defects: bool = True
     """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""

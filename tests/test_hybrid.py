@@ -13,7 +13,7 @@ from rnadesign.model.alphabet import PAIRS
 from rnadesign.model.constraints import DesignConstraints
 from rnadesign.model.folding import FoldingModel, bonus_hairpins, energies, fold, hamming
 from rnadesign.model.metrics import ensemble_view, positional_defect
-from rnadesign.model.structure import parse_structure
+from rnadesign.model.structure import Structure, parse_structure
 from rnadesign.run.clock import Deadline
 from rnadesign.run.state import DesignRun
 from rnadesign.search.ensemble import EnsembleSearch, designer_start
@@ -278,3 +278,49 @@ def test_bonus_loop_units_only_near_the_miss_and_only_allowed_loops(eterna):
     pool = _changes(sequence, units, np.random.default_rng(0), 100, 3, constraints, loops)
     with_loops = [c for c in pool if c[34:40] in loops[4]]
     assert with_loops and all(c[36] == "G" for c in pool)
+
+
+#: Eterna100-V2 #80 (396 nt) as a 60 s `hybrid` run left it (session 16, seed 800): 2 sites off, its outer
+#: lone pair (sites 0 and 390, closing a 4 x 4 interior loop) unformed; 600 s runs ended so too.
+_E80 = (
+    "CAAAACCGGCAAAGCCGCAAAGCGCGAAAACCGCGAAACCCCGAAACGGGCAAGGGGGAAAAGGCCCAAAGGGCCAAACGCCGAAGGGGGAAAGCCCCAAA"
+    "CGCCCAACGCGCAAAGCGGGAACCCCGAAGGCCCAAGGCCCAACCGGGAGCGGGACCCGGGGCGGGAAAACCGCCAAAAACCGGGAAAAACCCGCAAAAA"
+    "CCCGGAAAAAGGGCCAAAAAGGGCCAAAAACGGGGAAAAACCCGCAAAAAGCGCGAAAAAGGGCGAAAAAGGGGCAAAAACCCCCAAAAACGGCGAAAAA"
+    "GGCCCAAAAAGGGCCAAAAACCCCCAAAAAGCCCGAAAAACGGGGAAAAACGCGGAAAAACGCGCAAAAAGCGGCAAAAAGCCGGAAAAGAAAAA"
+)
+
+
+def test_the_repair_with_interior_loop_units_forms_a_lone_pair(eterna):
+    """The lone pair forms only when both closing pairs and the loop's terminal mismatches favour it, a
+    change of up to eight sites: with interior loops as units the repair solves #80 in 1-3 folds (every
+    seed measured, 0-5); by point changes it stays 2 off with the same folds (and after 396, measured)."""
+    target = eterna(80)
+    assert hamming(fold(_E80)[0], target.dot_bracket) == 2
+    plain = decoy_repair(_E80, target, np.random.default_rng(0), max_folds=5, pool_size=300)
+    repaired = decoy_repair(_E80, target, np.random.default_rng(0), max_folds=5, pool_size=300, interiors=True)
+    assert plain.distance == 2
+    assert repaired.distance == 0 and fold(repaired.sequence)[0] == target.dot_bracket
+    changed = {k for k, (a, b) in enumerate(zip(_E80, repaired.sequence)) if a != b}
+    assert changed and changed <= {0, 1, 4, 5, 385, 386, 389, 390}  # the loop's closing pairs and mismatches
+
+
+def test_interior_loop_units_only_near_the_miss_and_only_allowed_choices():
+    from rnadesign.search.walk import _interior_changes, _interiors
+
+    target = Structure("((((..((((....))))...))))..((((.((((....)))))))).")
+    assert target.interior_loops() == [(3, 21, 6, 17), (30, 44, 32, 43)]  # a 2 x 3 loop, a bulge of 1
+    assert _interiors({19}, target) == [(3, 21, 6, 17)] and _interiors({10, 11}, target) == []
+    sequence = "GGGGAAGGGGAAAACCCCAAACCCCAAGGGGAGGGGAAAACCCCCCCCA"
+    # a mask: the inner closing pair GC or CG only, the 3' mismatch site C only
+    mask = ["N"] * len(target)
+    mask[6], mask[17], mask[18] = "S", "S", "C"
+    constraints = DesignConstraints(sequence="".join(mask)).bind(target)
+    pool = _interior_changes(sequence, [(3, 21, 6, 17)], np.random.default_rng(0), 100, constraints)
+    sites = {3, 21, 6, 17, 4, 20, 5, 18}  # the closing pairs and the four mismatch sites, no other
+    assert pool and sequence not in pool
+    assert all(c[k] == sequence[k] for c in pool for k in range(len(target)) if k not in sites)
+    assert all(c[6] + c[17] in ("GC", "CG") and c[18] == "C" for c in pool)
+    assert all(c[i] + c[j] in PAIRS for c in pool for i, j in ((3, 21), (6, 17)))
+    # few enough to enumerate: every combination once (the bulge: 6 x 6 pairs x 4 at its one site)
+    everything = _interior_changes(sequence, [(30, 44, 32, 43)], np.random.default_rng(0), 1000, None)
+    assert len(everything) == len(set(everything)) == 6 * 6 * 4 - 1

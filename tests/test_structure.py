@@ -113,3 +113,10 @@ def test_read_targets_errors(tmp_path):
         read_targets(binary)
     with pytest.raises(InvalidTargetFileError, match="directory"):
         read_targets(tmp_path)
+
+
+def test_interior_loops_are_single_branch_loops_with_unpaired_sites():
+    target = Structure("(((..((...))..)))((.((...)))).(((...)))")
+    # a 2 x 2 interior loop and a 5' bulge of 1; stacks, hairpins and the exterior loop are none
+    assert target.interior_loops() == [(2, 14, 5, 11), (18, 27, 20, 26)]
+    assert Structure("(" + "." * 16 + "((...))" + "." * 16 + ")").long_interior_loops() == [(1, 16, 16)]

@@ -278,8 +278,9 @@ _UNKNOWN = "?"  # a setting a series.json does not record and whose default is n
 
 
 #: Settings whose default today is not what the code ran before the setting existed: a series.json
-#: written then ran with these (no bonus loops in the repair; no adaptation, whose default is now the mode's).
-_BEFORE_THE_SETTING = {"search.repair_loops": False, "search.adapt_rate": 0.0}
+#: written then ran with these (no bonus loops or interior-loop units in the repair; no adaptation, whose
+#: default is now the mode's).
+_BEFORE_THE_SETTING = {"search.repair_loops": False, "search.repair_interiors": False, "search.adapt_rate": 0.0}
 
 
 def _defaults() -> dict[str, Any]:

@@ -132,9 +132,9 @@ class Structure:
         """1-based positions of opening brackets that close a hairpin with < 3 unpaired bases."""
         return [i + 1 for i, j in self.hairpins() if j - i - 1 < MIN_HAIRPIN]
 
-    def long_interior_loops(self) -> list[tuple[int, int, int]]:
-        """Interior loops and bulges with more than :data:`MAX_INTERIOR_LOOP` unpaired bases, as
-        (1-based position of the closing pair's opening bracket, unpaired bases 5', unpaired bases 3')."""
+    def interior_loops(self) -> list[tuple[int, int, int, int]]:
+        """The interior loops and bulges, as ``(i, j, k, l)`` (0-based): the closing pair ``(i, j)`` and the
+        one pair ``(k, l)`` inside it, with at least one unpaired site between them, 5' to 3' by ``i``."""
         found = []
         for i, j in enumerate(self.pairs):
             if j <= i:
@@ -145,11 +145,19 @@ class Structure:
             if k == j:  # a hairpin
                 continue
             inner = self.pairs[k]
-            if all(self.pairs[m] == -1 for m in range(inner + 1, j)):  # one branch: an interior loop or bulge
-                left, right = k - i - 1, j - inner - 1
-                if left + right > MAX_INTERIOR_LOOP:
-                    found.append((i + 1, left, right))
+            # one branch (an interior loop or bulge), not a stack
+            if all(self.pairs[m] == -1 for m in range(inner + 1, j)) and (k - i - 1) + (j - inner - 1) > 0:
+                found.append((i, j, k, inner))
         return found
+
+    def long_interior_loops(self) -> list[tuple[int, int, int]]:
+        """Interior loops and bulges with more than :data:`MAX_INTERIOR_LOOP` unpaired bases, as
+        (1-based position of the closing pair's opening bracket, unpaired bases 5', unpaired bases 3')."""
+        return [
+            (i + 1, k - i - 1, j - inner - 1)
+            for i, j, k, inner in self.interior_loops()
+            if (k - i - 1) + (j - inner - 1) > MAX_INTERIOR_LOOP
+        ]
 
     def unfoldable_loops(self) -> list[str]:
         """Each loop of the target that ViennaRNA's folding cannot form, described; empty when none."""

@@ -275,11 +275,12 @@ class EnsembleSearch:
         self.finish_best = distance
         clock = run.clock
         walk_clock = clock.share(budget, now=now)
-        finisher, extra = adaptive_walk, {}
+        finisher, extra = adaptive_walk, dict[str, object]()
         if self.config.finish == "repair":
             finisher = decoy_repair
+            extra["interiors"] = self.config.repair_interiors
             if self.config.repair_loops:
-                extra = {"loops": bonus_hairpins(run.settings.folding)}
+                extra["loops"] = bonus_hairpins(run.settings.folding)
         walk = finisher(
             candidate.sequence,
             self.target,

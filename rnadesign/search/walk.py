@@ -171,6 +171,7 @@ def decoy_repair(
     max_candidates: int = 4000,
     pool_size: int | None = None,
     loops: dict[int, tuple[str, ...]] | None = None,
+    interiors: bool = False,
 ) -> WalkResult:
     """Negative design against the decoys: change up to ``max_changes`` sites or pairs near where the
     fold of ``sequence`` misses ``target`` so that the target beats every competing structure seen.
@@ -181,7 +182,12 @@ def decoy_repair(
     ``radius`` of them. With ``loops`` (the energy model's bonus hairpin loops by loop length, as
     :func:`~rnadesign.model.folding.bonus_hairpins` gives them) a hairpin of the target that reaches
     into that region is also a unit: its closing pair and loop change at once to one of those loops (the
-    tetraloop C UACG G, say), a change of six sites no run of point changes reaches one at a time.
+    tetraloop C UACG G, say), a change of six sites no run of point changes reaches one at a time. With
+    ``interiors`` an interior loop or bulge of the target with a site in that region is a unit too: its two
+    closing pairs and the unpaired sites beside them (the loop's terminal mismatches, whose energies the
+    model tabulates) change at once, up to 36 x 4^4 variants of which the pool holds as many again as it
+    holds point changes. A lone pair that closes an interior loop (Eterna100-V2 #80's outer pair) forms
+    only when both mismatches and both pairs favour it, a change of up to eight sites.
     Each is screened by E(target) - min E(decoy), energies evaluated on the candidate, not folded; the
     best is folded. A fold that misses the target adds its MFE structure to the decoys (and the
     candidates are scored against it); one at least as close as the current design becomes the current
@@ -209,8 +215,15 @@ def decoy_repair(
             if pool_size is not None
             else int(min(max_candidates, max(100, SCREEN_FOLDS * clock.fold_s / screen_s)))
         )
-        units = _units(_region(structure, target, radius), target, loops)
+        region = _region(structure, target, radius)
+        units = _units(region, target, loops)
+        inside = _interiors(region, target) if interiors else []
         pool = [c for c in _changes(sequence, units, rng, size, max_changes, constraints, loops) if c not in folded]
+        if inside:
+            known = folded.union(pool)
+            pool += [
+                c for c in dict.fromkeys(_interior_changes(sequence, inside, rng, size, constraints)) if c not in known
+            ]
         if not pool or not clock.fits(clock.fold_s + len(pool) * screen_s):
             break
         # Each candidate's gap E(target) - min E(decoy) over the decoys it has been scored against so far:
@@ -277,6 +290,54 @@ def _units(
         if j - i - 1 in loops and not region.isdisjoint(range(i, j + 1)):
             units[tuple(range(i, j + 1))] = None
     return list(units)
+
+
+def _interiors(region: set[int], target: Structure) -> list[tuple[int, int, int, int]]:
+    """The target's interior loops and bulges ``(i, j, k, l)`` with a site in ``region`` (their closing pairs
+    included)."""
+    return [
+        (i, j, k, m)
+        for i, j, k, m in target.interior_loops()
+        if not region.isdisjoint(itertools.chain(range(i, k + 1), range(m, j + 1)))
+    ]
+
+
+def _interior_changes(
+    sequence: str,
+    loops: list[tuple[int, int, int, int]],
+    rng: np.random.Generator,
+    size: int,
+    constraints: BoundConstraints | None,
+) -> list[str]:
+    """Variants of each interior loop ``(i, j, k, l)``: both closing pairs and the unpaired sites beside them
+    (``i + 1``, ``j - 1``, ``k - 1``, ``l + 1``) set at once, every allowed combination, or ``size`` shared
+    evenly among the loops drawn at random when there are more; under constraints only those that satisfy
+    them."""
+    out: list[str] = []
+    for i, j, k, m in loops:  # closing pair (i, j), inner pair (k, m)
+        sites = sorted({i + 1, j - 1, k - 1, m + 1} - {i, j, k, m})
+        units: list[tuple[int, ...]] = [(i, j), (k, m), *((site,) for site in sites)]
+        options = [
+            list(PAIRS if constraints is None else constraints.pair_options[(i, j)]),
+            list(PAIRS if constraints is None else constraints.pair_options[(k, m)]),
+            *(list(_UNPAIRED if constraints is None else constraints.allowed[site]) for site in sites),
+        ]
+        share = max(size // len(loops), 1)
+        total = int(np.prod([len(o) for o in options]))
+        if total <= share:
+            choices = itertools.product(*options)
+        else:
+            choices = ([o[int(rng.integers(len(o)))] for o in options] for _ in range(share))
+        for choice in choices:
+            letters = list(sequence)
+            for unit, value in zip(units, choice):
+                for site, base in zip(unit, value):
+                    letters[site] = base
+            out.append("".join(letters))
+    out = [c for c in out if c != sequence]
+    if constraints is not None:
+        out = [c for c in out if constraints.satisfied(c)]
+    return out
 
 
 def _changes(
