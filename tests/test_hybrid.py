@@ -309,7 +309,8 @@ def test_interior_loop_units_only_near_the_miss_and_only_allowed_choices():
 
     target = Structure("((((..((((....))))...))))..((((.((((....)))))))).")
     assert target.interior_loops() == [(3, 21, 6, 17), (30, 44, 32, 43)]  # a 2 x 3 loop, a bulge of 1
-    assert _interiors({19}, target) == [(3, 21, 6, 17)] and _interiors({10, 11}, target) == []
+    loops = target.interior_loops()
+    assert _interiors({19}, loops) == [(3, 21, 6, 17)] and _interiors({10, 11}, loops) == []
     sequence = "GGGGAAGGGGAAAACCCCAAACCCCAAGGGGAGGGGAAAACCCCCCCCA"
     # a mask: the inner closing pair GC or CG only, the 3' mismatch site C only
     mask = ["N"] * len(target)

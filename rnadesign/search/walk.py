@@ -208,6 +208,7 @@ def decoy_repair(
     best = WalkResult(sequence, structure, distance, 0)
     decoys = [structure]
     folded = {sequence}
+    interior_loops = target.interior_loops() if interiors else []  # the target's, once; those near the miss per pool
     while distance > 0 and folds < max_folds and clock.fits_fold():
         screen_s = _screen_seconds(len(target), 1 + len(decoys))
         size = (
@@ -217,7 +218,7 @@ def decoy_repair(
         )
         region = _region(structure, target, radius)
         units = _units(region, target, loops)
-        inside = _interiors(region, target) if interiors else []
+        inside = _interiors(region, interior_loops)
         pool = [c for c in _changes(sequence, units, rng, size, max_changes, constraints, loops) if c not in folded]
         if inside:
             known = folded.union(pool)
@@ -292,13 +293,11 @@ def _units(
     return list(units)
 
 
-def _interiors(region: set[int], target: Structure) -> list[tuple[int, int, int, int]]:
-    """The target's interior loops and bulges ``(i, j, k, l)`` with a site in ``region`` (their closing pairs
-    included)."""
+def _interiors(region: set[int], loops: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The interior loops and bulges ``(i, j, k, l)`` of ``loops`` (:meth:`Structure.interior_loops`) with a site
+    in ``region`` (their closing pairs included)."""
     return [
-        (i, j, k, m)
-        for i, j, k, m in target.interior_loops()
-        if not region.isdisjoint(itertools.chain(range(i, k + 1), range(m, j + 1)))
+        (i, j, k, m) for i, j, k, m in loops if not region.isdisjoint(itertools.chain(range(i, k + 1), range(m, j + 1)))
     ]
 
 
