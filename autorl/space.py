@@ -162,6 +162,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("start_finish", (0.0, 0.5), default=d.start_finish),
         _float("adapt_rate", (0.0, 2.0), default=d.adapt_rate),
         _float("adapt_prior", (0.0, 2.0), default=d.adapt_prior),
+        _float("adapt_avoid", (0.0, 2.0), default=d.adapt_avoid),
     ]
 
 
@@ -227,6 +228,7 @@ _FLOATS = (
     "start_finish",
     "adapt_rate",
     "adapt_prior",
+    "adapt_avoid",
 )
 
 

@@ -226,9 +226,7 @@ class SearchConfig:
     weights take the rest)."""
     policy_parts: bool = False
     """``hybrid``, a long target's start (``hierarchy``): its parts are designed as ``hybrid`` designs them,
-    the policy's action probabilities at their sites in the mutation priors and draws from them among the
-    seeds (False: as ``search`` designs them, from the designer's start alone). Off: measured worse on the
-    long Eterna100-V2 puzzles (docs/design.md)."""
+    with the policy's priors and draws (False: as ``search`` does). Off: measured worse (docs/design.md)."""
     patience: int = 200
     """Steps without a better objective before the population is reseeded."""
     restart: str = "fresh"
@@ -244,13 +242,11 @@ class SearchConfig:
     the decoys its folds have shown (:func:`~rnadesign.search.walk.decoy_repair`: changes screened by energy
     evaluation, only the best folded); ``walk``, LEARNA's adaptive walk (MFE folds at the mispaired sites)."""
     repair_loops: bool = True
-    """``finish`` "repair": a hairpin of the target near the mispaired sites may also take, as one change, one
-    of the energy model's bonus hairpin loops of its length (closing pair and loop, e.g. C UACG G). Measured
-    in docs/design.md (session 16)."""
+    """``finish`` "repair": a hairpin near the miss may also take, as one change, one of the energy model's
+    bonus hairpin loops of its length (closing pair and loop, e.g. C UACG G; docs/design.md, session 16)."""
     repair_interiors: bool = True
-    """``finish`` "repair": an interior loop or bulge of the target near the mispaired sites may also change as
-    one unit, both closing pairs and the unpaired sites beside them at once (a lone pair closing an interior
-    loop forms only so). Measured in docs/design.md (session 17)."""
+    """``finish`` "repair": an interior loop or bulge near the miss may also change as one unit, both closing
+    pairs and the unpaired sites beside them (a lone pair closing one forms only so; session 17)."""
     lazy_defects: bool = True
     """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""
@@ -274,6 +270,9 @@ class SearchConfig:
     adapt_prior: float = 1.0
     """With adaptation: the weight of the log of the search's priors (the designer's weights, in ``hybrid``
     mixed with the policy's probabilities) beside the learned weights."""
+    adapt_avoid: float | None = None
+    """With adaptation: the step size of the push away from a lineage's best design, at the sites around its
+    miss, when the lineage ended without bringing the best MFE distance down (0: none; None: 0.5 in ``hybrid``)."""
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -299,6 +298,8 @@ class SearchConfig:
         if self.adapt_rate is not None:
             _check_range("adapt_rate", self.adapt_rate, 0, 10)
         _check_range("adapt_prior", self.adapt_prior, 0, 10)
+        if self.adapt_avoid is not None:
+            _check_range("adapt_avoid", self.adapt_avoid, 0, 10)
         if self.finish not in FINISHES:
             raise ConfigError(f"finish must be one of {', '.join(FINISHES)}, got {self.finish!r}")
 

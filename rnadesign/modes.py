@@ -150,7 +150,7 @@ MODES: Mapping[str, Mode] = MappingProxyType(
                 searches=True,
                 # Online adaptation of the move policy, whose prior is the network's: pooled over two pairs of
                 # Eterna100-V2 runs at 60 s, 87.0 a run against 83.5 without it (p = 0.03; README, session 16).
-                search_defaults=MappingProxyType({"adapt_rate": 0.5}),
+                search_defaults=MappingProxyType({"adapt_rate": 0.5, "adapt_avoid": 0.5}),
             ),
             Mode(
                 "search",

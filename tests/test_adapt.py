@@ -125,9 +125,14 @@ def test_hybrid_adapts_by_default_and_search_does_not(monkeypatch):
     assert get_mode("hybrid").search_config(SearchConfig()).adapt_rate == 0.5
     assert get_mode("search").search_config(SearchConfig()).adapt_rate == 0.0
     assert get_mode("hybrid").search_config(SearchConfig(adapt_rate=0)).adapt_rate == 0.0  # asked for: kept
+    # the push away from stale lineages likewise: hybrid's own 0.5, none in search
+    assert SearchConfig().adapt_avoid is None
+    assert get_mode("hybrid").search_config(SearchConfig()).adapt_avoid == 0.5
+    assert get_mode("search").search_config(SearchConfig()).adapt_avoid == 0.0
     # a benchmark series records the value the designs ran with, so series of the two defaults stay apart
     for method, rate in (("hybrid", 0.5), ("search", 0.0)):
         assert BenchmarkSpec(method=method, time_limit=10).series()["search"]["adapt_rate"] == rate
+        assert BenchmarkSpec(method=method, time_limit=10).series()["search"]["adapt_avoid"] == rate
     # and a design run gets it: hybrid's search builds its move policy (a target its start does not solve)
     target = parse_structure(".((.((.((..((.(...).)).))..))....)).", warn=False)
     seen = []
@@ -146,3 +151,38 @@ def test_hybrid_adapts_by_default_and_search_does_not(monkeypatch):
         with pytest.raises(Seen):
             design(target, DesignSettings(mode=mode, time_limit=10, seed=2))
     assert seen == [("hybrid", 0.5, True), ("search", 0.0, False)]
+
+
+def test_a_stale_lineage_pushes_the_policy_away_from_its_choices_around_its_miss_only():
+    """``avoid``: a restart after a lineage that did not bring the elite's MFE distance down lowers the
+    probability of that lineage's best choices at the sites around its miss, and changes no other site."""
+    from rnadesign.search.walk import miss_region
+
+    target = parse_structure(TARGET)
+    start = designer_start(target, np.random.default_rng(0))
+    best = start[:44] + "A" + start[45:59] + "A"  # the last helix's outer pair A-A: its fold opens it
+    structure = RNA.fold(best)[0]
+    region = miss_region(structure, target, 1)
+    assert structure != TARGET and 0 < len(region) < 10
+    policy = _policy(target, avoid=0.5)
+    policy.offer(best, 8, 0.5)  # the elite: its step toward it is the same at every site
+    before_u, before_p = policy.unpaired_w.copy(), policy.pair_w.copy()
+    assert not policy.restart(best, structure)  # the first lineage: the elite came down from none
+    assert policy.restart(best, structure)  # the second did not bring it down: stale, a step away
+    assert policy.avoided == 1
+    changed_u = {i for i in policy.loops if not np.allclose(policy.unpaired_w[i], before_u[i])}
+    changed_p = {i for i, _ in policy.pairs if not np.allclose(policy.pair_w[i], before_p[i])}
+    near = {i for i in policy.loops if i in region}
+    # (a pair the lineage did not make, A-A, is a choice the policy cannot make: no step there)
+    near_pairs = {i for i, j in policy.pairs if (i in region or j in region) and best[i] + best[j] in PAIRS}
+    assert near and changed_u == near and changed_p == near_pairs
+    for i in near:  # the lineage's choice is less likely than the elite's step had made it
+        assert policy.unpaired_w[i, UNPAIRED.index(best[i])] < before_u[i, UNPAIRED.index(best[i])]
+    # a lineage that brought the distance down is not stale; without avoid nothing ever steps
+    policy.offer(best[::-1], 4, 0.1)
+    assert not policy.restart(best, structure) and policy.avoided == 1
+    plain = _policy(target)
+    plain.offer(best, 8, 0.5)
+    weights = plain.unpaired_w.copy()
+    assert not plain.restart(best, structure) and not plain.restart(best, structure)
+    assert np.array_equal(plain.unpaired_w, weights) and plain.avoided == 0

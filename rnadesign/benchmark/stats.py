@@ -278,9 +278,14 @@ _UNKNOWN = "?"  # a setting a series.json does not record and whose default is n
 
 
 #: Settings whose default today is not what the code ran before the setting existed: a series.json
-#: written then ran with these (no bonus loops or interior-loop units in the repair; no adaptation, whose
-#: default is now the mode's).
-_BEFORE_THE_SETTING = {"search.repair_loops": False, "search.repair_interiors": False, "search.adapt_rate": 0.0}
+#: written then ran with these (no bonus loops or interior-loop units in the repair; no adaptation and no
+#: push away from stale lineages, whose defaults are now the mode's).
+_BEFORE_THE_SETTING = {
+    "search.repair_loops": False,
+    "search.repair_interiors": False,
+    "search.adapt_rate": 0.0,
+    "search.adapt_avoid": 0.0,
+}
 
 
 def _defaults() -> dict[str, Any]:

@@ -13,7 +13,9 @@ site, ``+rate`` on the elite's choice and ``-rate`` times each choice's probabil
 choices become likelier everywhere. The search adapts after each new elite (the best design by MFE
 distance, then by its objective, over the whole run, restarts included), and on a restart
 draws its fresh designs from the adapted policy (:meth:`MovePolicy.playout`): a restart then keeps
-what earlier lineages learned instead of starting from the prior alone.
+what earlier lineages learned instead of starting from the prior alone. With ``avoid`` a lineage that
+ended without a closer design pushes the policy away from its best design's choices at the sites around its
+miss (:meth:`MovePolicy.restart`): without it every restart's playouts return to the elite's basin.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from ..model.alphabet import PAIRS
 from ..model.structure import Structure
+from .walk import miss_region
 
 __all__ = ["UNPAIRED", "MovePolicy"]
 
@@ -41,6 +44,7 @@ class MovePolicy:
         prior_weight: ``beta``, the weight of the prior's log against the learned weights.
         allowed: per site, the bases the constraints allow (None: all).
         pair_options: per pair ``(i, j)``, the pairs the constraints allow (None: all of :data:`PAIRS`).
+        avoid: the step size away from a stale lineage's best design (:meth:`restart`; 0: none).
     """
 
     def __init__(
@@ -52,9 +56,10 @@ class MovePolicy:
         prior_weight: float = 1.0,
         allowed: tuple[str, ...] | None = None,
         pair_options: dict[tuple[int, int], tuple[str, ...]] | None = None,
+        avoid: float = 0.0,
     ):
         length = len(target)
-        self.target, self.rate = target, rate
+        self.target, self.rate, self.avoid = target, rate, avoid
         self.pairs = [(i, j) for i, j in enumerate(target.pairs) if i < j]
         self.loops = [i for i, j in enumerate(target.pairs) if j < 0]
         # The log of a zero prior is -inf: a choice the prior rules out stays ruled out, as before.
@@ -82,6 +87,8 @@ class MovePolicy:
         self.adaptations = 0
         self.elite: tuple[float, float] = (math.inf, math.inf)
         """(MFE distance, objective) of the best design adapted toward, over the whole run."""
+        self.restart_distance = math.inf  # the elite's MFE distance at the last restart
+        self.avoided = 0
 
     # -- probabilities ----------------------------------------------------------------------------
     @staticmethod
@@ -116,11 +123,18 @@ class MovePolicy:
         cannot make (outside the constraints, or one its prior rules out) leaves that site as it is."""
         if self.rate <= 0:
             return
-        loops = np.array(self.loops, dtype=np.int64)
-        opens = np.array([i for i, _ in self.pairs], dtype=np.int64)
-        u_choice = np.array([UNPAIRED.index(elite[i]) for i in self.loops], dtype=np.int64)
+        self._step(elite, self.rate, steps)
+        self.adaptations += steps
+
+    def _step(self, elite: str, rate: float, steps: int = 1, sites: set[int] | None = None) -> None:
+        """:meth:`adapt`'s steps with step size ``rate`` (negative: away from ``elite``), at every site or at
+        the unpaired sites and pairs with a site in ``sites``."""
+        loops = np.array([i for i in self.loops if sites is None or i in sites], dtype=np.int64)
+        opens = np.array([i for i, j in self.pairs if sites is None or i in sites or j in sites], dtype=np.int64)
+        partner = dict(self.pairs)
+        u_choice = np.array([UNPAIRED.index(elite[i]) for i in loops], dtype=np.int64)
         p_choice = np.array(
-            [PAIRS.index(elite[i] + elite[j]) if elite[i] + elite[j] in PAIRS else -1 for i, j in self.pairs],
+            [PAIRS.index(elite[i] + elite[partner[i]]) if elite[i] + elite[partner[i]] in PAIRS else -1 for i in opens],
             dtype=np.int64,
         )
         for _ in range(steps):
@@ -134,9 +148,8 @@ class MovePolicy:
                 ok = (choice >= 0) & mask[sites, choice.clip(0)] & np.isfinite(bias[sites, choice.clip(0)])
                 sites, chosen = sites[ok], choice[ok]
                 probabilities = self._softmax(w[sites] + bias[sites], mask[sites])
-                w[sites] -= self.rate * probabilities
-                w[sites, chosen] += self.rate
-        self.adaptations += steps
+                w[sites] -= rate * probabilities
+                w[sites, chosen] += rate
 
     def offer(self, sequence: str, distance: int, objective: float) -> None:
         """Adapt toward ``sequence`` if it is a new elite: ordered as the leaders order designs, by MFE
@@ -145,6 +158,20 @@ class MovePolicy:
         if (distance, objective) < self.elite:
             self.elite = (distance, objective)
             self.adapt(sequence)
+
+    def restart(self, best: str, structure: str) -> bool:
+        """The search restarts; ``best`` (MFE ``structure``) is the best design of the lineage that ended. If
+        the elite's MFE distance did not come down since the last restart, the lineage was stale: one step
+        away from ``best``'s choices (step size ``avoid``) at the unpaired sites and pairs around its miss
+        (:func:`~rnadesign.search.walk.miss_region`), so the next playouts try other choices where it failed
+        and keep its choices elsewhere. True when it stepped."""
+        stale = self.elite[0] >= self.restart_distance
+        self.restart_distance = self.elite[0]
+        if not stale or self.avoid <= 0 or self.rate <= 0:
+            return False
+        self._step(best, -self.avoid, sites=miss_region(structure, self.target, 1))
+        self.avoided += 1
+        return True
 
     def playout(self, rng: np.random.Generator) -> str:
         """A whole design drawn from the policy, site by site (a pair as one choice)."""

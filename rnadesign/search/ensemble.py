@@ -190,7 +190,14 @@ class EnsembleSearch:
         allowed = None if self.constraints is None else self.allowed
         config = self.config
         self.moves = MovePolicy(
-            self.target, self.priors, self.pair_priors, config.adapt_rate, config.adapt_prior, allowed, options
+            self.target,
+            self.priors,
+            self.pair_priors,
+            config.adapt_rate,
+            config.adapt_prior,
+            allowed,
+            options,
+            config.adapt_avoid or 0.0,  # None: a mode's (design() resolves it)
         )
         for candidate in self.population:
             self.moves.offer(candidate.sequence, candidate.view.distance, candidate.objective)
@@ -434,6 +441,7 @@ class EnsembleSearch:
         self.best_objective, self.last_improvement = (best.objective if self.population else math.inf), self.steps
         count = max(1, self.config.policy_designs // 2)
         if self.moves is not None:  # what the lineages so far taught the move policy, not the prior alone
+            self.moves.restart(best.sequence, best.view.structure)
             fresh = [self.moves.playout(self.rng) for _ in range(count)]
         else:
             fresh = self.reseed(count) if self.reseed else []

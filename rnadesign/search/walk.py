@@ -33,7 +33,7 @@ from ..run.clock import Deadline
 if TYPE_CHECKING:
     from ..model.constraints import BoundConstraints
 
-__all__ = ["WalkResult", "adaptive_walk", "decoy_repair"]
+__all__ = ["WalkResult", "adaptive_walk", "decoy_repair", "miss_region"]
 
 #: The walk's draw over :data:`~rnadesign.model.alphabet.PAIRS` (in that order) and over loop bases.
 _PAIR_WEIGHTS = np.array([3, 3, 2, 2, 1, 1], dtype=float) / 12
@@ -216,7 +216,7 @@ def decoy_repair(
             if pool_size is not None
             else int(min(max_candidates, max(100, SCREEN_FOLDS * clock.fold_s / screen_s)))
         )
-        region = _region(structure, target, radius)
+        region = miss_region(structure, target, radius)
         units = _units(region, target, loops)
         inside = _interiors(region, interior_loops)
         pool = [c for c in _changes(sequence, units, rng, size, max_changes, constraints, loops) if c not in folded]
@@ -260,7 +260,7 @@ def decoy_repair(
     return WalkResult(best.sequence, best.structure, best.distance, folds)
 
 
-def _region(structure: str, target: Structure, radius: int) -> set[int]:
+def miss_region(structure: str, target: Structure, radius: int) -> set[int]:
     """The mispaired sites, their partners in the target and in ``structure``, and the sites within
     ``radius`` of the mispaired ones and of their target partners."""
     length = len(target)
