@@ -189,16 +189,8 @@ class EnsembleSearch:
         options = None if self.constraints is None else self.constraints.pair_options
         allowed = None if self.constraints is None else self.allowed
         config = self.config
-        self.moves = MovePolicy(
-            self.target,
-            self.priors,
-            self.pair_priors,
-            config.adapt_rate,
-            config.adapt_prior,
-            allowed,
-            options,
-            config.adapt_avoid or 0.0,  # None: a mode's (design() resolves it)
-        )
+        rate, prior, avoid = config.adapt_rate, config.adapt_prior, config.adapt_avoid or 0.0  # None: the mode's
+        self.moves = MovePolicy(self.target, self.priors, self.pair_priors, rate, prior, allowed, options, avoid)
         for candidate in self.population:
             self.moves.offer(candidate.sequence, candidate.view.distance, candidate.objective)
 
