@@ -149,7 +149,8 @@ MODES: Mapping[str, Mode] = MappingProxyType(
                 policy="expert",
                 searches=True,
                 # Online adaptation of the move policy, whose prior is the network's: pooled over two pairs of
-                # Eterna100-V2 runs at 60 s, 87.0 a run against 83.5 without it (p = 0.03; README, session 16).
+                # Eterna100-V2 runs at 60 s, 87.0 a run against 83.5 without it (p = 0.03; README, session 16);
+                # and the push away from stale lineages, 88.0 against 87.0 (p = 0.41; session 18's rule: +1.0).
                 search_defaults=MappingProxyType({"adapt_rate": 0.5, "adapt_avoid": 0.5}),
             ),
             Mode(
