@@ -61,6 +61,7 @@ class MovePolicy:
         length = len(target)
         self.target, self.rate, self.avoid = target, rate, avoid
         self.pairs = [(i, j) for i, j in enumerate(target.pairs) if i < j]
+        self.partner = dict(self.pairs)  # a pair's closing site by its opening one
         self.loops = [i for i, j in enumerate(target.pairs) if j < 0]
         # The log of a zero prior is -inf: a choice the prior rules out stays ruled out, as before.
         self.unpaired_bias = _log_prior(unpaired_prior, prior_weight)
@@ -131,12 +132,9 @@ class MovePolicy:
         the unpaired sites and pairs with a site in ``sites``."""
         loops = np.array([i for i in self.loops if sites is None or i in sites], dtype=np.int64)
         opens = np.array([i for i, j in self.pairs if sites is None or i in sites or j in sites], dtype=np.int64)
-        partner = dict(self.pairs)
         u_choice = np.array([UNPAIRED.index(elite[i]) for i in loops], dtype=np.int64)
-        p_choice = np.array(
-            [PAIRS.index(elite[i] + elite[partner[i]]) if elite[i] + elite[partner[i]] in PAIRS else -1 for i in opens],
-            dtype=np.int64,
-        )
+        made = [elite[i] + elite[self.partner[i]] for i in opens]
+        p_choice = np.array([PAIRS.index(p) if p in PAIRS else -1 for p in made], dtype=np.int64)
         for _ in range(steps):
             for w, bias, mask, sites, choice in (
                 (self.unpaired_w, self.unpaired_bias, self.unpaired_mask, loops, u_choice),
