@@ -1,0 +1,91 @@
+"""Could a child's target energy screen it before its ensemble view? On one Eterna100-V2 puzzle, every child
+the ensemble search evaluates is logged with the change of its target structure's free energy from its
+parent's (``E(target)``: an O(n) evaluation, against an MFE fold and a partition function for the view)
+and whether it entered the population. Prints, for thresholds on that change, the share of children a
+screen at the threshold would skip and the share of the population's entries it would lose.
+
+    python scripts/measure/energy_screen.py --mode search --puzzle 90 --time-limit 30 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import RNA
+
+from rnadesign.benchmark.datasets import load_dataset
+from rnadesign.config import SearchConfig
+from rnadesign.design import DesignSettings, design
+from rnadesign.search import ensemble
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", default="search", choices=["hybrid", "search"])
+    parser.add_argument("--puzzle", default="90")
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--search-config", default="{}", help="JSON: SearchConfig fields")
+    args = parser.parse_args()
+    text = {t.name: t for t in load_dataset("eterna100-v2").targets}[args.puzzle].text
+    rows: list[tuple[float, bool, bool]] = []  # (E(child) - E(parent) at the target, entered, a new best)
+    parents: list[str] = []
+    evaluated: list[str] = []
+    mutate, offer, evaluate = (
+        ensemble.EnsembleSearch.mutate,
+        ensemble.EnsembleSearch.offer_child,
+        ensemble.EnsembleSearch.evaluate,
+    )
+
+    def mutated(self: ensemble.EnsembleSearch, parent: ensemble.Candidate) -> str | None:
+        parents.append(parent.sequence)
+        return mutate(self, parent)
+
+    def evaluated_(self: ensemble.EnsembleSearch, sequence: str) -> ensemble.Candidate | None:
+        evaluated.append(sequence)
+        return evaluate(self, sequence)
+
+    def offered(self: ensemble.EnsembleSearch) -> bool:
+        parents.clear()
+        evaluated.clear()
+        before, best = {c.sequence for c in self.population}, self.best_objective
+        kept = offer(self)
+        # a mutation (of the target or, on a long one, of one of its parts), evaluated: the last sequence offered
+        if parents and evaluated:
+            child = evaluated[-1]
+            entered = child not in before and any(c.sequence == child for c in self.population)
+            target = self.target.dot_bracket
+            change = RNA.fold_compound(child).eval_structure(target) - RNA.fold_compound(parents[0]).eval_structure(
+                target
+            )
+            rows.append((change, entered, self.best_objective < best))
+        return kept
+
+    ensemble.EnsembleSearch.mutate = mutated  # type: ignore[method-assign]
+    ensemble.EnsembleSearch.offer_child = offered  # type: ignore[method-assign]
+    ensemble.EnsembleSearch.evaluate = evaluated_  # type: ignore[method-assign]
+    search = SearchConfig(**json.loads(args.search_config))
+    settings = DesignSettings(mode=args.mode, time_limit=args.time_limit, seed=args.seed, search=search)
+    result = design(text, settings)
+    changes = np.array([r[0] for r in rows])
+    entered = np.array([r[1] for r in rows], dtype=bool)
+    improved = np.array([r[2] for r in rows], dtype=bool)
+    print(
+        f"{args.mode} #{args.puzzle} ({len(text)} nt) seed {args.seed}: solved {result.solved}, distance "
+        f"{result.distance}; {len(rows)} children (the target's and its parts'), "
+        f"{entered.sum()} entered the population, {improved.sum()} were new bests"
+    )
+    for threshold in (0.0, 0.5, 1.0, 2.0, 3.0, 5.0):
+        skip = changes > threshold
+        lost = (skip & entered).sum() / max(1, entered.sum())
+        lost_best = (skip & improved).sum() / max(1, improved.sum())
+        print(
+            f"  screen at dE > {threshold:3.1f} kcal/mol: skips {skip.mean():5.1%} of children, "
+            f"loses {lost:5.1%} of entries and {lost_best:5.1%} of new bests"
+        )
+
+
+if __name__ == "__main__":
+    main()
