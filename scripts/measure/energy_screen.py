@@ -9,27 +9,17 @@ screen at the threshold would skip and the share of the population's entries it 
 
 from __future__ import annotations
 
-import argparse
-import json
-
 import numpy as np
+import one_puzzle
 import RNA
 
-from rnadesign.benchmark.datasets import load_dataset
-from rnadesign.config import SearchConfig
-from rnadesign.design import DesignSettings, design
 from rnadesign.search import ensemble
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", default="search", choices=["hybrid", "search"])
-    parser.add_argument("--puzzle", default="90")
-    parser.add_argument("--time-limit", type=float, default=30.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--search-config", default="{}", help="JSON: SearchConfig fields")
+    parser = one_puzzle.arguments(__doc__, mode="search", puzzle="90", time_limit=30.0)
     args = parser.parse_args()
-    text = {t.name: t for t in load_dataset("eterna100-v2").targets}[args.puzzle].text
+    text = one_puzzle.target_of(args)
     rows: list[tuple[float, bool, bool]] = []  # (E(child) - E(parent) at the target, entered, a new best)
     parents: list[str] = []
     evaluated: list[str] = []
@@ -66,9 +56,7 @@ def main() -> None:
     ensemble.EnsembleSearch.mutate = mutated  # type: ignore[method-assign]
     ensemble.EnsembleSearch.offer_child = offered  # type: ignore[method-assign]
     ensemble.EnsembleSearch.evaluate = evaluated_  # type: ignore[method-assign]
-    search = SearchConfig(**json.loads(args.search_config))
-    settings = DesignSettings(mode=args.mode, time_limit=args.time_limit, seed=args.seed, search=search)
-    result = design(text, settings)
+    result = one_puzzle.run(args)
     changes = np.array([r[0] for r in rows])
     entered = np.array([r[1] for r in rows], dtype=bool)
     improved = np.array([r[2] for r in rows], dtype=bool)

@@ -8,15 +8,11 @@ never reached it would have solved it.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 
 import numpy as np
+import one_puzzle
 
-from rnadesign.benchmark.datasets import load_dataset
-from rnadesign.config import SearchConfig
-from rnadesign.design import DesignSettings, design
 from rnadesign.model.structure import parse_structure
 from rnadesign.run.clock import Deadline
 from rnadesign.search import ensemble
@@ -24,13 +20,8 @@ from rnadesign.search.walk import decoy_repair
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", default="hybrid", choices=["hybrid", "search"])
-    parser.add_argument("--puzzle", default="91")
-    parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = one_puzzle.arguments(__doc__, mode="hybrid", puzzle="91", time_limit=60.0)
     parser.add_argument("--refinish", type=float, default=15.0, help="seconds of repair for the final best")
-    parser.add_argument("--search-config", default="{}", help="JSON: SearchConfig fields")
     args = parser.parse_args()
     # the whole target's search only (a long target's parts are searched as runs of their own):
     offered: list[tuple[float, int, float, float, int]] = []  # (at, distance, finish_best before, seconds, walked)
@@ -49,10 +40,8 @@ def main() -> None:
             offered.append((start - self.run.start, candidate.view.distance, before, 0.0, 0))
 
     ensemble.EnsembleSearch._finish = logged  # type: ignore[method-assign]
-    text = {t.name: t for t in load_dataset("eterna100-v2").targets}[args.puzzle].text
-    search = SearchConfig(**json.loads(args.search_config))
-    settings = DesignSettings(mode=args.mode, time_limit=args.time_limit, seed=args.seed, search=search)
-    result = design(text, settings)
+    text = one_puzzle.target_of(args)
+    result = one_puzzle.run(args)
     ran = [o for o in offered if o[3] > 0]
     print(
         f"{args.mode} #{args.puzzle} ({len(text)} nt) seed {args.seed}: solved {result.solved}, "

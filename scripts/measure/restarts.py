@@ -8,24 +8,16 @@ at every restart, the seconds since the run's start, the lineage's best MFE dist
 
 from __future__ import annotations
 
-import argparse
 import collections
-import json
 import time
 
-from rnadesign.benchmark.datasets import load_dataset
-from rnadesign.config import SearchConfig
-from rnadesign.design import DesignSettings, design
+import one_puzzle
+
 from rnadesign.search import ensemble
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", default="hybrid", choices=["hybrid", "search"])
-    parser.add_argument("--puzzle", default="65")
-    parser.add_argument("--time-limit", type=float, default=30.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--search-config", default="{}", help="JSON: SearchConfig fields")
+    parser = one_puzzle.arguments(__doc__, mode="hybrid", puzzle="65", time_limit=30.0)
     args = parser.parse_args()
     log: list[tuple[float, int, str]] = []
     original = ensemble.EnsembleSearch._reseed
@@ -36,10 +28,7 @@ def main() -> None:
         original(self)
 
     ensemble.EnsembleSearch._reseed = logged  # type: ignore[method-assign]
-    target = {t.name: t for t in load_dataset("eterna100-v2").targets}[args.puzzle].text
-    search = SearchConfig(**json.loads(args.search_config))
-    settings = DesignSettings(mode=args.mode, time_limit=args.time_limit, seed=args.seed, search=search)
-    result = design(target, settings)
+    result = one_puzzle.run(args)
     print(f"{args.mode} #{args.puzzle} seed {args.seed}: solved {result.solved}, {len(log)} restarts")
     print("lineage best distances:", sorted(collections.Counter(d for _, d, _ in log).items()))
     print("lineage bests' first 8 bases:", collections.Counter(s[:8] for *_, s in log).most_common(5))
