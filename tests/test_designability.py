@@ -96,3 +96,21 @@ def test_every_disclosed_eterna100_v2_player_solution_folds_into_its_puzzle():
         assert RNA.fold(solution)[0] == target, number
     for number in ("68", "99"):
         assert not undesignable(parse_structure(puzzles[number], warn=False))
+
+
+def test_our_kept_designs_fold_into_their_puzzles_with_a_unique_mfe():
+    """``data/eterna100_v2_designs.tsv`` keeps the designs the README reports as firsts (#86 at 600 s):
+    each folds into its Eterna100-V2 puzzle, and no other structure has the same free energy."""
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "data", "eterna100_v2_designs.tsv")
+    with open(path, encoding="utf-8") as f:
+        lines = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+    header, rows = lines[0], [dict(zip(lines[0], line)) for line in lines[1:]]
+    assert header[:2] == ["puzzle", "sequence"] and rows
+    puzzles = {t.name: t.text for t in load_dataset("eterna100-v2").targets}
+    for row in rows:
+        fc = RNA.fold_compound(row["sequence"])
+        structure, _ = fc.mfe()
+        assert structure == puzzles[row["puzzle"]], row["puzzle"]
+        assert len(fc.subopt(0)) == 1, row["puzzle"]  # the MFE is unique
