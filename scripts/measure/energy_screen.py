@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import one_puzzle
-import RNA
 
+from rnadesign.model.folding import energies
 from rnadesign.search import ensemble
 
 
@@ -46,17 +46,15 @@ def main() -> None:
         if parents and evaluated:
             child = evaluated[-1]
             entered = child not in before and any(c.sequence == child for c in self.population)
-            target = self.target.dot_bracket
-            change = RNA.fold_compound(child).eval_structure(target) - RNA.fold_compound(parents[0]).eval_structure(
-                target
-            )
+            target, model = [self.target.dot_bracket], self.run.settings.folding
+            change = energies(child, target, model)[0] - energies(parents[0], target, model)[0]
             rows.append((change, entered, self.best_objective < best))
         return kept
 
     ensemble.EnsembleSearch.mutate = mutated  # type: ignore[method-assign]
     ensemble.EnsembleSearch.offer_child = offered  # type: ignore[method-assign]
     ensemble.EnsembleSearch.evaluate = evaluated_  # type: ignore[method-assign]
-    result = one_puzzle.run(args)
+    result = one_puzzle.run(args, text)
     changes = np.array([r[0] for r in rows])
     entered = np.array([r[1] for r in rows], dtype=bool)
     improved = np.array([r[2] for r in rows], dtype=bool)

@@ -41,7 +41,7 @@ def main() -> None:
 
     ensemble.EnsembleSearch._finish = logged  # type: ignore[method-assign]
     text = one_puzzle.target_of(args)
-    result = one_puzzle.run(args)
+    result = one_puzzle.run(args, text)
     ran = [o for o in offered if o[3] > 0]
     print(
         f"{args.mode} #{args.puzzle} ({len(text)} nt) seed {args.seed}: solved {result.solved}, "

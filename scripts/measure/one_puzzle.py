@@ -28,8 +28,8 @@ def target_of(args: argparse.Namespace) -> str:
     return {t.name: t for t in load_dataset("eterna100-v2").targets}[args.puzzle].text
 
 
-def run(args: argparse.Namespace) -> Design:
-    """Design the puzzle as the arguments say (after the script has wrapped what it measures)."""
+def run(args: argparse.Namespace, target: str) -> Design:
+    """Design ``target`` (:func:`target_of`) as the arguments say (after the script has wrapped what it measures)."""
     search = SearchConfig(**json.loads(args.search_config))
     settings = DesignSettings(mode=args.mode, time_limit=args.time_limit, seed=args.seed, search=search)
-    return design(target_of(args), settings)
+    return design(target, settings)

@@ -28,7 +28,7 @@ def main() -> None:
         original(self)
 
     ensemble.EnsembleSearch._reseed = logged  # type: ignore[method-assign]
-    result = one_puzzle.run(args)
+    result = one_puzzle.run(args, one_puzzle.target_of(args))
     print(f"{args.mode} #{args.puzzle} seed {args.seed}: solved {result.solved}, {len(log)} restarts")
     print("lineage best distances:", sorted(collections.Counter(d for _, d, _ in log).items()))
     print("lineage bests' first 8 bases:", collections.Counter(s[:8] for *_, s in log).most_common(5))
