@@ -4,6 +4,7 @@ folders whose imports run one way."""
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -308,3 +309,18 @@ def test_the_root_is_small_and_no_module_is_long():
         str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES
     }
     assert not long, long
+
+
+def test_every_package_folder_is_in_the_wheel():
+    """pyproject.toml lists the packages by name: a new folder missing there installs in editable mode
+    (the checkout is on the path) but is left out of a wheel, and the installed package fails to import."""
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")  # no tomllib on Python 3.10
+    block = re.search(r"^\[tool\.setuptools\]\npackages = \[(.*?)\]", pyproject, re.M | re.S)
+    assert block, "pyproject.toml: no packages list under [tool.setuptools]"
+    listed = set(re.findall(r'"([\w.]+)"', block.group(1)))
+    folders = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for top in ("rnadesign", "autorl")
+        for path in (ROOT / top).rglob("__init__.py")
+    }
+    assert folders - listed == set(), "add to [tool.setuptools] packages in pyproject.toml"

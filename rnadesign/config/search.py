@@ -1,0 +1,151 @@
+"""The ensemble-aware search's configuration (the ``hybrid`` and ``search`` modes)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+from .checks import check_range, check_types, from_dict
+
+__all__ = ["FINISHES", "OBJECTIVES", "SearchConfig", "load_search_config"]
+
+
+OBJECTIVES = ("ensemble-defect", "probability", "mixed", "gap")
+#: How the search finishes a new closest design (``SearchConfig.finish``).
+FINISHES = ("repair", "walk")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The ensemble-aware search of the ``hybrid`` and ``search`` modes (see :mod:`rnadesign.search.ensemble`)."""
+
+    objective: str = "probability"
+    """What the search minimises: ``probability``, -ln P(target) per site (SAMFEO's probability defect, on
+    a scale that still tells long designs apart); ``ensemble-defect``, the normalised ensemble defect;
+    ``mixed``, the MFE distance per site plus the ensemble defect; ``gap``, E(target) - E(MFE) per site
+    plus the ensemble defect."""
+    population: int = 10
+    """Designs kept (the k best by the objective); parents are drawn from them."""
+    parent_temperature: float = 0.3
+    """Parents are drawn with weight exp(-(objective - best) / temperature): small is greedy. The objectives
+    are per site, so 0.3 draws nearly uniformly from the population (0.03 and 0.01 measured no better,
+    docs/design.md)."""
+    site_floor: float = 0.02
+    """Sites are drawn in proportion to their positional defect plus this (so no site is ever ruled out)."""
+    neighbour_pair: float = 0.3
+    """Chance that mutating a pair also re-draws a stacked neighbour pair (helix ends move together)."""
+    bonus_hairpins: float = 0.0
+    """Chance that a child takes, in place of a point mutation, one of the energy model's bonus hairpin
+    loops (:func:`~rnadesign.model.folding.bonus_hairpins`: closing pair and loop, e.g. the tetraloop C UACG G)
+    at one of the target's hairpins of that loop length, drawn by its positional defect. 0, the default,
+    turns it off (0.1 measured no better on the benchmarks, docs/design.md)."""
+    policy_designs: int = 32
+    """Designs sampled from the policy to seed the population beside the designer's start (``hybrid``;
+    reseeds take half as many)."""
+    policy_prior: float = 0.5
+    """``hybrid``: weight of the policy's action probabilities in the mutation priors (the designer's
+    weights take the rest)."""
+    policy_parts: bool = False
+    """``hybrid``, a long target's start (``hierarchy``): its parts are designed as ``hybrid`` designs them,
+    with the policy's priors and draws (False: as ``search`` does). Off: measured worse (docs/design.md)."""
+    patience: int = 200
+    """Steps without a better objective before the population is reseeded."""
+    restart: str = "fresh"
+    """On reseeding: ``fresh`` starts again from new designs (SAMFEO restarts so), ``best`` keeps the best."""
+    boost: float = 4.0
+    """How much likelier G and A are at a hairpin loop's first mismatch (1: no boost, and an all-A start)."""
+    finish_share: float = 0.3
+    """Adaptive walks (MFE folds only) from each design at least as close to the target as any walked from
+    before start while they have had at most this share of the elapsed time, and stop at this share of
+    the time limit; 0 turns them off."""
+    finish: str = "repair"
+    """How a new closest design is finished (within ``finish_share``): ``repair``, negative design against
+    the decoys its folds have shown (:func:`~rnadesign.search.walk.decoy_repair`: changes screened by energy
+    evaluation, only the best folded); ``walk``, LEARNA's adaptive walk (MFE folds at the mispaired sites)."""
+    repair_loops: bool = True
+    """``finish`` "repair": a hairpin near the miss may also take, as one change, one of the energy model's
+    bonus hairpin loops of its length (closing pair and loop, e.g. C UACG G; docs/design.md, session 16)."""
+    repair_interiors: bool = True
+    """``finish`` "repair": an interior loop or bulge near the miss may also change as one unit, both closing
+    pairs and the unpaired sites beside them (a lone pair closing one forms only so; session 17)."""
+    lazy_defects: bool = True
+    """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
+    only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""
+    hierarchy: int = 150
+    """Targets at least this long that the designer's start does not fold into start from their parts'
+    designs (:mod:`~rnadesign.search.hierarchy`; 0: never). Under constraints each part obeys its segment of them."""
+    hierarchy_leaf: int = 100
+    """Parts of at most this many sites are designed alone; longer ones are split and their halves' designs
+    joined."""
+    start_finish: float = 0.1
+    """For a target that gets a hierarchical start: most of the time limit the designer's start's own finish
+    takes before it (most long targets that start solves are solved within a second)."""
+    hierarchy_share: float = 0.5
+    """Most of the time limit the parts' designs take in all (each part in proportion to its length)."""
+    adapt_rate: float | None = None
+    """Online policy adaptation (:mod:`~rnadesign.search.adapt`): the step size of the per-target move policy's
+    update toward each new best design; a restart then draws its fresh designs from that policy. 0 turns
+    it off (the search draws by its priors alone). None, the default, is the mode's own
+    (:attr:`~rnadesign.modes.Mode.search_defaults`): 0.5 in ``hybrid`` (measured in docs/design.md), 0 in
+    ``search``, the designer without learning."""
+    adapt_prior: float = 1.0
+    """With adaptation: the weight of the log of the search's priors (the designer's weights, in ``hybrid``
+    mixed with the policy's probabilities) beside the learned weights."""
+    adapt_avoid: float | None = None
+    """With adaptation: the step size of the push away from a lineage's best design, at the sites around its
+    miss, when the lineage ended without bringing the best MFE distance down (0: none; None: 0.5 in ``hybrid``)."""
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        check_range("population", self.population, 1, 1000)
+        check_range("parent_temperature", self.parent_temperature, 1e-4, 10)
+        check_range("site_floor", self.site_floor, 0, 1)
+        check_range("neighbour_pair", self.neighbour_pair, 0, 1)
+        check_range("bonus_hairpins", self.bonus_hairpins, 0, 1)
+        check_range("policy_designs", self.policy_designs, 1, 10000)
+        check_range("policy_prior", self.policy_prior, 0, 1)
+        check_range("patience", self.patience, 1, 10**6)
+        if self.restart not in ("fresh", "best"):
+            raise ConfigError(f"restart must be 'fresh' or 'best', got {self.restart!r}")
+        check_range("boost", self.boost, 1, 100)
+        check_range("finish_share", self.finish_share, 0, 0.95)
+        if self.hierarchy != 0:
+            check_range("hierarchy", self.hierarchy, 20, 10**6)
+        check_range("hierarchy_leaf", self.hierarchy_leaf, 10, 10**6)
+        check_range("hierarchy_share", self.hierarchy_share, 0, 0.9)
+        check_range("start_finish", self.start_finish, 0, 0.95)
+        if self.adapt_rate is not None:
+            check_range("adapt_rate", self.adapt_rate, 0, 10)
+        check_range("adapt_prior", self.adapt_prior, 0, 10)
+        if self.adapt_avoid is not None:
+            check_range("adapt_avoid", self.adapt_avoid, 0, 10)
+        if self.finish not in FINISHES:
+            raise ConfigError(f"finish must be one of {', '.join(FINISHES)}, got {self.finish!r}")
+
+
+def load_search_config(text_or_path: str | Path) -> SearchConfig:
+    """A :class:`SearchConfig` from a JSON object given inline (``'{"population": 20}'``) or in a file.
+
+    Raises:
+        ConfigError: unreadable file, malformed JSON, unknown fields or invalid values.
+    """
+    text = str(text_or_path)
+    if not text.lstrip().startswith("{"):
+        path = Path(text)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such search configuration file (or give a JSON object)") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path}: cannot read search configuration ({err})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"search configuration: not valid JSON ({err.msg} at line {err.lineno})") from None
+    if isinstance(data, dict) and "search_config" in data:  # written by autorl best --export of a hybrid search
+        data = data["search_config"]
+    return from_dict(SearchConfig, data, "search configuration")
