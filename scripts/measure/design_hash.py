@@ -13,11 +13,13 @@ wall clock even a target solved in 0.1 s can take another path. The script there
 a virtual clock: ``time.perf_counter`` advances by a fixed step per call (``--step``), so the same code
 takes the same path every time (``--wall-clock`` turns it off). A refactor that changes how often the
 clock is read can change these hashes without changing behaviour; the per-design lines then show which
-targets moved. Every run's (real) time is printed, and a run
-that took more than 5 s is flagged ``SLOW`` (a hash over such a run may not repeat). The learning
-modes (``learna``, ``meta-learna-adapt``) train torch agents: they run on the first few targets only, so
-the whole script takes a few minutes. Puzzles left out of the set: #20, #33, #65, #66 and #88 (short
-but slow to solve for most modes: their designs depend on the clock).
+targets moved. Compare hashes of the same ``--modes`` list only: a mode's hash depends on the modes run
+before it in the process (``--modes search hybrid`` gives other ``search`` and ``hybrid`` hashes than the
+full run, even with the virtual clock restarted for each mode; measured in session 20).
+Every run's (real) time is printed, and a run that took more than 5 s is flagged ``SLOW`` (a hash over
+such a run may not repeat). The learning modes (``learna``, ``meta-learna-adapt``) train torch agents:
+they run on the first few targets only, so the whole script takes a few minutes. Puzzles left out of the
+set: #20, #33, #65, #66 and #88 (short but slow to solve for most modes: their designs depend on the clock).
 """
 
 from __future__ import annotations
