@@ -170,6 +170,22 @@ def test_compare_adds_published_figures(tmp_path):
         compare([tmp_path / "empty"])
 
 
+def test_compare_tells_rows_of_one_method_apart_by_folder(tmp_path):
+    summary = {"dataset": "set", "method": "search", "time_limit": 60, "n_targets": 4, "runs": 1}
+    for arm, solved in (("search", 2), ("search-adapt", 3)):
+        (tmp_path / arm).mkdir()
+        row = {**summary, "solved_at": {"60": solved}, "vienna_version": "2.8.0"}
+        (tmp_path / arm / "summary.json").write_text(json.dumps(row))
+    table = compare([tmp_path / "search", tmp_path / "search-adapt"])
+    assert "| set | search | 60s | 1 | 2/4 |" in table
+    assert "| set | search (search-adapt) | 60s | 1 | 3/4 |" in table
+    assert "(search)" not in compare([tmp_path / "search"])
+    (tmp_path / "seed-2" / "search").mkdir(parents=True)
+    (tmp_path / "seed-2" / "search" / "summary.json").write_text((tmp_path / "search" / "summary.json").read_text())
+    table = compare([tmp_path / "search", tmp_path / "seed-2" / "search"])
+    assert f"| set | search ({tmp_path.name}/search) |" in table and "| set | search (seed-2/search) |" in table
+
+
 def test_bad_benchmark_arguments():
     proc = subprocess.run(
         [sys.executable, "-m", "rnadesign", "benchmark", "nosuchset", "--time-limit", "1", "--out", "/tmp/x"],

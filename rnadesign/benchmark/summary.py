@@ -218,22 +218,28 @@ def _load_summaries(folder: Path) -> list[dict[str, Any]]:
 
 
 def compare(folders: list[str | Path]) -> str:
-    """One Markdown table of the summaries in several result folders, with the paper's figures."""
-    summaries = []
+    """One Markdown table of the summaries in several result folders, with the paper's figures. Rows of one
+    dataset, method and limit (an ablation's arms, two seeds) are told apart by their folder's name."""
+    summaries, names = [], []
     for folder in folders:
         found = _load_summaries(Path(folder))
         if not found:
             raise RnaDesignError(f"{folder}: no summary.json (run 'rnadesign benchmark' into it first)")
         summaries += found
+        names += [Path(folder).resolve()] * len(found)
+    keys = [(s["dataset"], s["method"], s["time_limit"]) for s in summaries]
+    # a folder's name, or its parent's too where two folders share a name (runs/seed-1/search, runs/seed-2/search)
+    short = [n.name if [m.name for m in names].count(n.name) == 1 else f"{n.parent.name}/{n.name}" for n in names]
     datasets = sorted({s["dataset"] for s in summaries})
     points = sorted({float(k) for s in summaries for k in s["solved_at"]})
     header = "| dataset | method | limit | runs | " + " | ".join(f"{_label(p)} s" for p in points) + " | ViennaRNA |"
     rows = [header, "|" + "---|" * (len(points) + 5)]
-    for s in summaries:
+    for s, name, key in zip(summaries, short, keys):
         counts = {float(k): v for k, v in s["solved_at"].items()}
         cells = [f"{counts[p]}/{s['n_targets']}" if p in counts else "" for p in points]
+        method = s["method"] if keys.count(key) == 1 or name == s["method"] else f"{s['method']} ({name})"
         rows.append(
-            f"| {s['dataset']} | {s['method']} | {s['time_limit']:g}s | {s['runs']} | "
+            f"| {s['dataset']} | {method} | {s['time_limit']:g}s | {s['runs']} | "
             + " | ".join(cells)
             + f" | {s['vienna_version']} |"
         )
