@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import statistics
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +230,8 @@ def compare(folders: list[str | Path]) -> str:
         names += [Path(folder).resolve()] * len(found)
     keys = [(s["dataset"], s["method"], s["time_limit"]) for s in summaries]
     # a folder's name, or its parent's too where two folders share a name (runs/seed-1/search, runs/seed-2/search)
-    short = [n.name if [m.name for m in names].count(n.name) == 1 else f"{n.parent.name}/{n.name}" for n in names]
+    shared = Counter(folder.name for folder in set(names))
+    short = [n.name if shared[n.name] == 1 else f"{n.parent.name}/{n.name}" for n in names]
     datasets = sorted({s["dataset"] for s in summaries})
     points = sorted({float(k) for s in summaries for k in s["solved_at"]})
     header = "| dataset | method | limit | runs | " + " | ".join(f"{_label(p)} s" for p in points) + " | ViennaRNA |"
