@@ -8,6 +8,12 @@ designs with the new policy, so a better prior makes its search faster. The ship
 target's structure alone (``include_sequence`` off), so a site's decision depends on its window only
 and a solved design is a set of independent labelled examples.
 
+Most meta-training structures are easy for the designer (half are solved in 0.03 s, 99% within 0.7 s
+in the run behind the shipped ``expert`` policy), so a network trained on every solved design learns the
+designer's first guesses back. With ``hard_after`` a round learns only the designs the designer needed
+longer than that to find (weighted by ``hard_weight``), beside a ``replay`` of an earlier run's designs
+that keeps what the network knew: the network is taught what the search had to work for.
+
 Everything a round produces is saved as it is produced, so a killed run resumes where it stopped:
 ``designs.jsonl`` (one record a designed structure, appended and fsynced), ``round-K.safetensors``
 (the policy after round K, written atomically), ``rounds.jsonl`` (per round: designs solved, training
@@ -42,6 +48,7 @@ __all__ = [
     "expert_iteration",
     "fit_policy",
     "sampled_solved",
+    "training_set",
 ]
 
 _log = logging.getLogger("rnadesign.expert")
@@ -60,6 +67,8 @@ class ExpertSettings:
     """Meta-training structures designed per round."""
     max_length: int = 150
     """Structures longer than this are left out (short targets design fast on a laptop)."""
+    min_length: int = 1
+    """Structures shorter than this are left out (short ones are rarely hard for the designer)."""
     mode: str = "hybrid"
     """Design mode of the expert (``hybrid`` uses the current policy as prior and proposer)."""
     time_limit: float = 5.0
@@ -73,13 +82,24 @@ class ExpertSettings:
     samples: int = 32
     """Policy samples per validation target (no search: the policy's own designs)."""
     seed: int = 0
+    hard_after: float = 0.0
+    """Above 0, learn what the designer finds hard: a solved design that took longer than this many
+    seconds counts ``hard_weight`` times in training and one found sooner is recorded but not learnt
+    (``replay`` keeps what the network knew). 0: every solved design is learnt once."""
+    hard_weight: int = 1
+    replay: str = ""
+    """An earlier run's ``designs.jsonl``: its solved designs join every round's training set."""
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "structures_per_round", "max_length", "epochs", "batch_size", "samples"):
+        for name in ("rounds", "structures_per_round", "max_length", "epochs", "batch_size", "samples", "hard_weight"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not self.time_limit > 0 or not self.learning_rate > 0:
             raise ConfigError("time_limit and learning_rate must be positive")
+        if self.min_length > self.max_length:
+            raise ConfigError(f"min_length {self.min_length} is above max_length {self.max_length}")
+        if not 0 <= self.hard_after < self.time_limit:
+            raise ConfigError(f"hard_after must be at least 0 and below time_limit, got {self.hard_after}")
 
 
 # -- examples -------------------------------------------------------------------------------------
@@ -127,6 +147,22 @@ def examples(records: Sequence[dict[str, Any]], agent: AgentConfig) -> tuple[np.
     if not windows:
         return np.zeros((0, agent.env.window), dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(windows), np.concatenate(labels)
+
+
+def training_set(
+    records: Sequence[dict[str, Any]], replay: Sequence[dict[str, Any]], settings: ExpertSettings, agent: AgentConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """The examples a round learns: with ``hard_after``, the solved designs that took the designer longer
+    than that, each ``hard_weight`` times; without it every solved design; and the replayed designs."""
+    if settings.hard_after > 0:
+        records = [r for r in records if r.get("solved") and r["time_s"] > settings.hard_after]
+    windows, labels = examples(records, agent)
+    replay_windows, replay_labels = examples(replay, agent)
+    weight = settings.hard_weight if settings.hard_after > 0 else 1
+    return (
+        np.concatenate([*[windows] * weight, replay_windows]),
+        np.concatenate([*[labels] * weight, replay_labels]),
+    )
 
 
 # -- training -------------------------------------------------------------------------------------
@@ -225,9 +261,9 @@ def sampled_solved(
 
 
 def _round_structures(train: Sequence[str], settings: ExpertSettings, round_index: int) -> list[tuple[int, str]]:
-    """The structures of one round: a seeded draw without replacement across rounds among those of at
-    most ``max_length``, shortest first within the round (index into ``train`` kept for the record)."""
-    eligible = [i for i, s in enumerate(train) if len(s) <= settings.max_length]
+    """The structures of one round: a seeded draw without replacement across rounds among those of
+    ``min_length`` to ``max_length``, shortest first within the round (index into ``train`` kept)."""
+    eligible = [i for i, s in enumerate(train) if settings.min_length <= len(s) <= settings.max_length]
     order = np.random.default_rng(settings.seed).permutation(len(eligible))
     chunk = order[round_index * settings.structures_per_round : (round_index + 1) * settings.structures_per_round]
     picked = [(eligible[k], train[eligible[k]]) for k in chunk]
@@ -261,11 +297,15 @@ def expert_iteration(
     started = time.monotonic()
     manifest = out / "settings.json"
     if manifest.exists():
-        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        # a run started before a setting existed ran with its default
+        recorded = {**dataclasses.asdict(ExpertSettings()), **json.loads(manifest.read_text(encoding="utf-8"))}
         if recorded != dataclasses.asdict(settings):
             raise ConfigError(f"{out} was started with other settings: {recorded}")
     else:
         atomic_write_json(manifest, dataclasses.asdict(settings))
+    if settings.replay and not Path(settings.replay).is_file():
+        raise ConfigError(f"replay file {settings.replay} does not exist")
+    replay = read_json_lines(settings.replay) if settings.replay else []
     train = _read_lines(Path(train_file))
     validation = [parse_structure(s) for s in _read_lines(Path(validation_file))[: settings.validation_targets]]
     policy = load_policy(start_policy)
@@ -314,7 +354,7 @@ def expert_iteration(
             )
         records = read_json_lines(designs_log)
         this_round = [r for r in records if r["round"] == k]
-        windows, labels = examples(records, agent)
+        windows, labels = training_set(records, replay, settings, agent)
         weights, loss = fit_policy(
             agent,
             policy.state_dict,
@@ -327,6 +367,7 @@ def expert_iteration(
         )
         score = sampled_solved(agent, weights, validation, settings.samples, settings.seed)
         solved = sum(r["solved"] for r in this_round)
+        hard = sum(r["solved"] and r["time_s"] > settings.hard_after for r in this_round)
         card = {
             "method": "expert iteration (rnadesign.expert)",
             "start_policy": str(start_policy),
@@ -345,6 +386,7 @@ def expert_iteration(
                 "round": k,
                 "designed": len(this_round),
                 "solved": int(solved),
+                "solved_hard": int(hard),
                 "mean_time_s": round(float(np.mean([r["time_s"] for r in this_round] or [0])), 3),
                 "examples": len(labels),
                 "loss": round(loss, 4),

@@ -11,6 +11,7 @@ from rnadesign.expert import (
     expert_iteration,
     fit_policy,
     sampled_solved,
+    training_set,
 )
 from rnadesign.files import read_json_lines
 from rnadesign.model.structure import parse_structure
@@ -79,6 +80,14 @@ def test_a_killed_leg_resumes_without_designing_anything_twice(tmp_path):
     # a finished run resumed does nothing more
     assert expert_iteration(out, train, train, default_policy_path(), settings, resume=True) == final
     assert len(read_json_lines(out / "designs.jsonl")) == 4
+    # a run recorded before the hard-mining settings existed resumes: it ran with their defaults
+    import json
+
+    recorded = json.loads((out / "settings.json").read_text())
+    for name in ("min_length", "hard_after", "hard_weight", "replay"):
+        del recorded[name]
+    (out / "settings.json").write_text(json.dumps(recorded))
+    assert expert_iteration(out, train, train, default_policy_path(), settings, resume=True) == final
 
 
 def test_the_shipped_expert_policy_loads_by_name_and_designs():
@@ -117,3 +126,39 @@ def test_a_run_kept_with_its_newest_round_only_resumes_after_it(tmp_path):
     final = expert_iteration(out, train, train, default_policy_path(), settings, resume=True)
     assert final == out / "round-2.safetensors" and not (out / "round-0.safetensors").exists()
     assert [r["round"] for r in read_json_lines(out / "designs.jsonl")] == [0, 1, 2]
+
+
+def test_hard_mining_learns_the_slow_designs_weighted_and_the_replay(tmp_path):
+    policy = load_policy(default_policy_path())
+    quick = {"solved": True, "time_s": 0.1, "target": "((((....))))", "sequence": "GGGGAAAACCCC"}
+    slow = {"solved": True, "time_s": 3.0, "target": "((((((....))))))", "sequence": "CGCGCGUUCGCGCGCG"}
+    failed = {"solved": False, "time_s": 5.0, "target": "((....))", "sequence": "GGAAAACC"}
+    replayed = {"solved": True, "time_s": 0.01, "target": "(((...)))", "sequence": "GGGAAACCC"}
+    everything = ExpertSettings()
+    _, labels = training_set([quick, slow, failed], [], everything, policy.agent)
+    assert len(labels) == 8 + 10  # every solved design once (a decision per pair or unpaired site)
+    hard = ExpertSettings(hard_after=1.0, hard_weight=3)
+    windows, labels = training_set([quick, slow, failed], [replayed], hard, policy.agent)
+    slow_labels = decision_labels(parse_structure(slow["target"]), slow["sequence"])
+    replay_labels = decision_labels(parse_structure(replayed["target"]), replayed["sequence"])
+    np.testing.assert_array_equal(labels, np.concatenate([slow_labels] * 3 + [replay_labels]))
+    assert len(windows) == len(labels)
+    # a replay file that is not there is named before any design runs
+    import pytest
+
+    from rnadesign.errors import ConfigError
+
+    train = tmp_path / "train.txt"
+    train.write_text("((((....))))\n")
+    with pytest.raises(ConfigError, match="replay"):
+        expert_iteration(
+            tmp_path / "run", train, train, default_policy_path(), ExpertSettings(replay=str(tmp_path / "none.jsonl"))
+        )
+    with pytest.raises(ConfigError, match="hard_after"):
+        ExpertSettings(hard_after=5.0, time_limit=5.0)
+    with pytest.raises(ConfigError, match="min_length"):
+        ExpertSettings(min_length=200, max_length=150)
+    from rnadesign.expert import _round_structures
+
+    picked = _round_structures(["((...))", "((((....))))", "(((((.....)))))"], ExpertSettings(min_length=10), 0)
+    assert [s for _, s in picked] == ["((((....))))", "(((((.....)))))"]
