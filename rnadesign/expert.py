@@ -274,6 +274,59 @@ def _read_lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _design_one(task: tuple[int, int, str, Path], settings: ExpertSettings) -> dict[str, Any]:
+    """The record of one designed structure (``task``: round, index into the training set, structure,
+    policy file), seeded by the run's seed and the index."""
+    from .design import DesignSettings, design
+
+    k, index, structure, policy = task
+    seed = settings.seed * 1_000_003 + index
+    result = design(
+        structure, DesignSettings(mode=settings.mode, time_limit=settings.time_limit, seed=seed, policy=policy)
+    )
+    return {
+        "round": k,
+        "index": index,
+        "target": structure,
+        "sequence": result.sequence,
+        "solved": bool(result.solved),
+        "distance": result.distance,
+        "time_s": round(result.time_s, 3),
+    }
+
+
+def _design_all(
+    tasks: list[tuple[int, int, str, Path]], settings: ExpertSettings, log: Path, jobs: int, deadline: float | None
+) -> bool:
+    """Design ``tasks`` (``jobs`` at a time), each record appended to ``log`` as it comes. False when the
+    deadline passed before every task started (the ones started are finished and kept)."""
+
+    def spent() -> bool:
+        return deadline is not None and time.monotonic() > deadline
+
+    if jobs == 1:
+        for task in tasks:
+            if spent():
+                return False
+            append_json_line(log, _design_one(task, settings))
+        return True
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    queue = list(reversed(tasks))
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        running: set = set()
+        while queue or running:
+            while queue and len(running) < jobs and not spent():
+                running.add(pool.submit(_design_one, queue.pop(), settings))
+            if not running:
+                break
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                append_json_line(log, future.result())
+    return not queue
+
+
 def expert_iteration(
     out: str | Path,
     train_file: str | Path,
@@ -282,19 +335,21 @@ def expert_iteration(
     settings: ExpertSettings,
     resume: bool = False,
     time_budget: float | None = None,
+    jobs: int = 1,
 ) -> Path:
     """Run (or resume) expert iteration into ``out``; returns the newest policy file.
 
-    ``time_budget``: stop after this many seconds of this call (between structures; the round is
-    resumed by ``resume``), so a leg fits a session.
+    ``time_budget``: stop after this many seconds of this call (no design starts after it; those
+    running finish and are kept; the round is resumed by ``resume``), so a leg fits a session.
+    ``jobs``: structures designed at once, each in its own process (one a core).
     """
-    from .design import DesignSettings, design
-
+    if jobs < 1:
+        raise ConfigError(f"jobs must be at least 1, got {jobs}")
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not resume:
         raise ConfigError(f"{out} is not empty: pass resume to continue the run there, or choose another folder")
     out.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
+    deadline = None if time_budget is None else time.monotonic() + time_budget
     manifest = out / "settings.json"
     if manifest.exists():
         # a run started before a setting existed ran with its default
@@ -329,29 +384,11 @@ def expert_iteration(
             continue
         designed = {r["index"] for r in read_json_lines(designs_log) if r["round"] == k}
         round_started = time.monotonic()
-        for index, structure in _round_structures(train, settings, k):
-            if index in designed:
-                continue
-            if time_budget is not None and time.monotonic() - started > time_budget:
-                _log.info("time budget spent in round %d; resume to continue", k)
-                return current
-            seed = settings.seed * 1_000_003 + index
-            result = design(
-                structure,
-                DesignSettings(mode=settings.mode, time_limit=settings.time_limit, seed=seed, policy=current),
-            )
-            append_json_line(
-                designs_log,
-                {
-                    "round": k,
-                    "index": index,
-                    "target": structure,
-                    "sequence": result.sequence,
-                    "solved": bool(result.solved),
-                    "distance": result.distance,
-                    "time_s": round(result.time_s, 3),
-                },
-            )
+        todo = [(k, index, structure, current) for index, structure in _round_structures(train, settings, k)]
+        todo = [task for task in todo if task[1] not in designed]
+        if not _design_all(todo, settings, designs_log, jobs, deadline):
+            _log.info("time budget spent in round %d; resume to continue", k)
+            return current
         records = read_json_lines(designs_log)
         this_round = [r for r in records if r["round"] == k]
         windows, labels = training_set(records, replay, settings, agent)

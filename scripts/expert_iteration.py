@@ -24,13 +24,14 @@ def main() -> None:
     parser.add_argument("--validation", type=Path, default=data / "validation.txt")
     parser.add_argument("--start-policy", type=Path, default=default_policy_path())
     parser.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--jobs", type=int, default=1, help="structures designed at once (one a core)")
     for field in dataclasses.fields(ExpertSettings):
         parser.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = ExpertSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ExpertSettings)})
     final = expert_iteration(
-        args.out, args.train, args.validation, args.start_policy, settings, args.resume, args.time_budget
+        args.out, args.train, args.validation, args.start_policy, settings, args.resume, args.time_budget, args.jobs
     )
     print(final)
 

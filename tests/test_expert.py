@@ -6,6 +6,7 @@ import RNA
 
 from rnadesign.expert import (
     ExpertSettings,
+    _round_structures,
     decision_labels,
     decision_windows,
     expert_iteration,
@@ -158,7 +159,20 @@ def test_hard_mining_learns_the_slow_designs_weighted_and_the_replay(tmp_path):
         ExpertSettings(hard_after=5.0, time_limit=5.0)
     with pytest.raises(ConfigError, match="min_length"):
         ExpertSettings(min_length=200, max_length=150)
-    from rnadesign.expert import _round_structures
-
     picked = _round_structures(["((...))", "((((....))))", "(((((.....)))))"], ExpertSettings(min_length=10), 0)
     assert [s for _, s in picked] == ["((((....))))", "(((((.....)))))"]
+
+
+def test_a_round_designed_by_two_processes_records_each_structure_once(tmp_path):
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(TARGETS) + "\n")
+    settings = ExpertSettings(
+        rounds=1, structures_per_round=4, time_limit=1, epochs=1, validation_targets=2, samples=2, batch_size=64
+    )
+    final = expert_iteration(tmp_path / "run", train, train, default_policy_path(), settings, jobs=2)
+    assert final == tmp_path / "run" / "round-0.safetensors"
+    designs = read_json_lines(tmp_path / "run" / "designs.jsonl")
+    assert sorted(d["index"] for d in designs) == sorted(i for i, _ in _round_structures(TARGETS, settings, 0))
+    for d in designs:
+        if d["solved"]:
+            assert RNA.fold(d["sequence"])[0] == d["target"]
