@@ -149,13 +149,18 @@ def examples(records: Sequence[dict[str, Any]], agent: AgentConfig) -> tuple[np.
     return np.concatenate(windows), np.concatenate(labels)
 
 
+def _hard(record: dict[str, Any], settings: ExpertSettings) -> bool:
+    """A solved design the designer took longer than ``hard_after`` to find."""
+    return bool(record.get("solved")) and record["time_s"] > settings.hard_after
+
+
 def training_set(
     records: Sequence[dict[str, Any]], replay: Sequence[dict[str, Any]], settings: ExpertSettings, agent: AgentConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """The examples a round learns: with ``hard_after``, the solved designs that took the designer longer
     than that, each ``hard_weight`` times; without it every solved design; and the replayed designs."""
     if settings.hard_after > 0:
-        records = [r for r in records if r.get("solved") and r["time_s"] > settings.hard_after]
+        records = [r for r in records if _hard(r, settings)]
     windows, labels = examples(records, agent)
     replay_windows, replay_labels = examples(replay, agent)
     weight = settings.hard_weight if settings.hard_after > 0 else 1
@@ -345,6 +350,8 @@ def expert_iteration(
     """
     if jobs < 1:
         raise ConfigError(f"jobs must be at least 1, got {jobs}")
+    if settings.replay and not Path(settings.replay).is_file():
+        raise ConfigError(f"replay file {settings.replay} does not exist")
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not resume:
         raise ConfigError(f"{out} is not empty: pass resume to continue the run there, or choose another folder")
@@ -358,8 +365,6 @@ def expert_iteration(
             raise ConfigError(f"{out} was started with other settings: {recorded}")
     else:
         atomic_write_json(manifest, dataclasses.asdict(settings))
-    if settings.replay and not Path(settings.replay).is_file():
-        raise ConfigError(f"replay file {settings.replay} does not exist")
     replay = read_json_lines(settings.replay) if settings.replay else []
     train = _read_lines(Path(train_file))
     validation = [parse_structure(s) for s in _read_lines(Path(validation_file))[: settings.validation_targets]]
@@ -404,7 +409,7 @@ def expert_iteration(
         )
         score = sampled_solved(agent, weights, validation, settings.samples, settings.seed)
         solved = sum(r["solved"] for r in this_round)
-        hard = sum(r["solved"] and r["time_s"] > settings.hard_after for r in this_round)
+        hard = sum(_hard(r, settings) for r in this_round)
         card = {
             "method": "expert iteration (rnadesign.expert)",
             "start_policy": str(start_policy),

@@ -155,6 +155,7 @@ def test_hard_mining_learns_the_slow_designs_weighted_and_the_replay(tmp_path):
         expert_iteration(
             tmp_path / "run", train, train, default_policy_path(), ExpertSettings(replay=str(tmp_path / "none.jsonl"))
         )
+    assert not (tmp_path / "run").exists()  # nothing written: the same command runs once the file is there
     with pytest.raises(ConfigError, match="hard_after"):
         ExpertSettings(hard_after=5.0, time_limit=5.0)
     with pytest.raises(ConfigError, match="min_length"):
