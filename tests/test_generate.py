@@ -1,0 +1,84 @@
+"""The hard-structure generator: valid, reproducible, length-bounded structures with the features it is
+for (short stems, multiloops, bulges or interior loops), and clear errors for impossible settings."""
+
+
+import pytest
+
+from rnadesign.errors import ConfigError
+from rnadesign.model.generate import HardStructureGrammar, random_structures
+from rnadesign.model.structure import MAX_INTERIOR_LOOP, MIN_HAIRPIN, pair_table, parse_structure
+
+
+def _stems(structure: str) -> list[int]:
+    """Lengths of maximal stacks of pairs (i, j), (i+1, j-1), ..."""
+    table = pair_table(structure)
+    lengths, seen = [], set()
+    for i, j in enumerate(table):
+        if j < i or i in seen:
+            continue
+        length = 0
+        while i + length < len(table) and table[i + length] == j - length:
+            seen.add(i + length)
+            length += 1
+        lengths.append(length)
+    return lengths
+
+
+def _loops(structure: str) -> list[tuple[int, int]]:
+    """For each pair (i, j): the pairs directly inside it (its loop's branches) and the unpaired bases
+    of its loop."""
+    table = pair_table(structure)
+    loops = []
+    for i, j in enumerate(table):
+        if j < i:
+            continue
+        branches = unpaired = 0
+        k = i + 1
+        while k < j:
+            if table[k] < 0:
+                unpaired, k = unpaired + 1, k + 1
+            else:
+                branches, k = branches + 1, table[k] + 1
+        loops.append((branches, unpaired))
+    return loops
+
+
+def test_structures_are_valid_distinct_bounded_and_reproducible():
+    first = random_structures(100, seed=5, min_length=40, max_length=120)
+    assert first == random_structures(100, seed=5, min_length=40, max_length=120)
+    assert first != random_structures(100, seed=6, min_length=40, max_length=120)
+    assert len(set(first)) == 100
+    for s in first:
+        parse_structure(s)
+        assert 40 <= len(s) <= 120
+        for branches, unpaired in _loops(s):
+            if branches == 0:
+                assert unpaired >= MIN_HAIRPIN
+            elif branches == 1:  # a stack, bulge or interior loop
+                assert unpaired <= MAX_INTERIOR_LOOP
+
+
+def test_the_features_that_make_design_hard_are_common():
+    structures = random_structures(100, seed=7, min_length=40, max_length=200)
+    stems = [n for s in structures for n in _stems(s)]
+    assert sum(n <= 3 for n in stems) / len(stems) > 0.3
+    loops = [loop for s in structures for loop in _loops(s)]
+    assert sum(b >= 3 for b, _ in loops) > 20  # multiloops of three branches or more
+    assert sum(b == 1 and u > 0 for b, u in loops) > 0.2 * len(stems)  # bulges and interior loops
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(hairpin=(2, 5)), dict(stem=(0, 3)), dict(internal_loop=(0, 20)), dict(branches=(1, 3)), dict(multiloop=1.5)],
+)
+def test_impossible_grammars_are_refused(kwargs):
+    with pytest.raises(ConfigError):
+        HardStructureGrammar(**kwargs)
+
+
+def test_impossible_lengths_are_refused_with_a_clear_error():
+    with pytest.raises(ConfigError):
+        random_structures(10, seed=0, min_length=100, max_length=50)
+    grammar = HardStructureGrammar(exterior=(1, 1), stem=(1, 1), short_stem=0.0, hairpin_after=1.0, hairpin=(3, 3))
+    with pytest.raises(ConfigError, match="kept only"):
+        random_structures(2, seed=0, min_length=40, max_length=60, grammar=grammar, max_draws=200)
