@@ -6,6 +6,7 @@ import RNA
 
 from rnadesign.expert import (
     ExpertSettings,
+    _hard,
     _round_structures,
     decision_labels,
     decision_windows,
@@ -85,7 +86,7 @@ def test_a_killed_leg_resumes_without_designing_anything_twice(tmp_path):
     import json
 
     recorded = json.loads((out / "settings.json").read_text())
-    for name in ("min_length", "hard_after", "hard_weight", "replay"):
+    for name in ("min_length", "hard_after", "hard_weight", "hard_length_exponent", "replay"):
         del recorded[name]
     (out / "settings.json").write_text(json.dumps(recorded))
     assert expert_iteration(out, train, train, default_policy_path(), settings, resume=True) == final
@@ -158,6 +159,14 @@ def test_hard_mining_learns_the_slow_designs_weighted_and_the_replay(tmp_path):
     assert not (tmp_path / "run").exists()  # nothing written: the same command runs once the file is there
     with pytest.raises(ConfigError, match="hard_after"):
         ExpertSettings(hard_after=5.0, time_limit=5.0)
+    # scaled to the length: 0.1 s at 100 nt is 0.0008 s at 20 nt and 0.8 s at 200 nt (exponent 3)
+    scaled = ExpertSettings(hard_after=0.1, hard_length_exponent=3)
+    short_slow = {"solved": True, "time_s": 0.01, "target": "(((((....)))))......", "sequence": "G" * 20}
+    long_quick = {"solved": True, "time_s": 0.5, "target": "." * 200, "sequence": "A" * 200}
+    assert _hard(short_slow, scaled) and not _hard(long_quick, scaled)
+    assert not _hard(short_slow, hard) and not _hard(long_quick, hard)
+    with pytest.raises(ConfigError, match="hard_length_exponent"):
+        ExpertSettings(hard_length_exponent=-1)
     with pytest.raises(ConfigError, match="min_length"):
         ExpertSettings(min_length=200, max_length=150)
     picked = _round_structures(["((...))", "((((....))))", "(((((.....)))))"], ExpertSettings(min_length=10), 0)
