@@ -396,9 +396,14 @@ def expert_iteration(
             continue
         if any((out / f"round-{j}.safetensors").exists() for j in range(k + 1, settings.rounds)):
             continue
+        picked = _round_structures(train, settings, k)
+        if not picked:
+            # every eligible structure has been designed: more rounds would only train on the same designs
+            _log.info("round %d: no training structures left (each is designed once); the run ends here", k)
+            return current
         designed = {r["index"] for r in read_json_lines(designs_log) if r["round"] == k}
         round_started = time.monotonic()
-        todo = [(k, index, structure, current) for index, structure in _round_structures(train, settings, k)]
+        todo = [(k, index, structure, current) for index, structure in picked]
         todo = [task for task in todo if task[1] not in designed]
         if not _design_all(todo, settings, designs_log, jobs, deadline):
             _log.info("time budget spent in round %d; resume to continue", k)
@@ -431,29 +436,12 @@ def expert_iteration(
             "vienna": vienna_version(),
         }
         save_policy(path, agent, weights, card)
-        append_json_line(
-            rounds_log,
-            {
-                "round": k,
-                "designed": len(this_round),
-                "solved": int(solved),
-                "solved_hard": int(hard),
-                "mean_time_s": round(float(np.mean([r["time_s"] for r in this_round] or [0])), 3),
-                "examples": len(labels),
-                "loss": round(loss, 4),
-                "validation": score,
-                "wall_s": round(time.monotonic() - round_started, 1),
-            },
-        )
-        _log.info(
-            "round %d: %d/%d solved, %d examples, loss %.3f, validation %d/%d",
-            k,
-            solved,
-            len(this_round),
-            len(labels),
-            loss,
-            score["solved"],
-            score["targets"],
-        )
+        mean_time = round(float(np.mean([r["time_s"] for r in this_round] or [0])), 3)
+        wall = round(time.monotonic() - round_started, 1)
+        record = {"round": k, "designed": len(this_round), "solved": int(solved), "solved_hard": int(hard)}
+        record |= {"mean_time_s": mean_time, "examples": len(labels), "loss": round(loss, 4), "validation": score}
+        append_json_line(rounds_log, {**record, "wall_s": wall})
+        counts = (solved, len(this_round), len(labels), loss, score["solved"], score["targets"])
+        _log.info("round %d: %d/%d solved, %d examples, loss %.3f, validation %d/%d", k, *counts)
         current, policy = path, PolicyFile(agent, weights, card)
     return current

@@ -60,8 +60,17 @@ def test_training_makes_the_policy_propose_the_designs_it_was_shown():
 def test_a_killed_leg_resumes_without_designing_anything_twice(tmp_path):
     train = tmp_path / "train.txt"
     train.write_text("\n".join(TARGETS) + "\n")
+    # four targets of 12 nt or more, two a round: set for three rounds, the run ends after two (a third
+    # would only train on the same designs again)
     settings = ExpertSettings(
-        rounds=2, structures_per_round=2, time_limit=1, epochs=1, validation_targets=3, samples=2, batch_size=64
+        rounds=3,
+        structures_per_round=2,
+        min_length=12,
+        time_limit=1,
+        epochs=1,
+        validation_targets=3,
+        samples=2,
+        batch_size=64,
     )
     out = tmp_path / "run"
     # a budget spent before round 0's first design is done: the leg stops, as a kill would leave it
@@ -86,7 +95,7 @@ def test_a_killed_leg_resumes_without_designing_anything_twice(tmp_path):
     import json
 
     recorded = json.loads((out / "settings.json").read_text())
-    for name in ("min_length", "hard_after", "hard_weight", "hard_length_exponent", "replay"):
+    for name in ("hard_after", "hard_weight", "hard_length_exponent", "replay"):
         del recorded[name]
     (out / "settings.json").write_text(json.dumps(recorded))
     assert expert_iteration(out, train, train, default_policy_path(), settings, resume=True) == final

@@ -1,7 +1,6 @@
 """The hard-structure generator: valid, reproducible, length-bounded structures with the features it is
 for (short stems, multiloops, bulges or interior loops), and clear errors for impossible settings."""
 
-
 import pytest
 
 from rnadesign.errors import ConfigError

@@ -317,6 +317,9 @@ def test_an_interrupted_design_prints_its_best_design_so_far_marked_interrupted(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a suite started in the background by a shell ignores SIGINT, and a child inherits that: give the
+        # child Ctrl-C's usual meaning, as in a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     while "designing" not in proc.stderr.readline():  # past the start (and its warning): the run is under way
         assert proc.poll() is None
