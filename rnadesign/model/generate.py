@@ -35,7 +35,8 @@ class HardStructureGrammar:
     stem: tuple[int, int] = (4, 8)
     hairpin: tuple[int, int] = (3, 9)
     internal_loop: tuple[int, int] = (0, 7)
-    """Unpaired bases on each side of an interior loop (both 0 means the stem simply goes on)."""
+    """Unpaired bases on each side of an interior loop (both 0 is made a one-base bulge: no loop at all
+    would only lengthen the stem)."""
     multiloop: float = 0.3
     """Chance that a helix closes a multiloop rather than an interior loop or hairpin (depth permitting)."""
     branches: tuple[int, int] = (3, 5)
