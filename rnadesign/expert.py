@@ -437,11 +437,10 @@ def expert_iteration(
         }
         save_policy(path, agent, weights, card)
         mean_time = round(float(np.mean([r["time_s"] for r in this_round] or [0])), 3)
-        wall = round(time.monotonic() - round_started, 1)
-        record = {"round": k, "designed": len(this_round), "solved": int(solved), "solved_hard": int(hard)}
-        record |= {"mean_time_s": mean_time, "examples": len(labels), "loss": round(loss, 4), "validation": score}
-        append_json_line(rounds_log, {**record, "wall_s": wall})
-        counts = (solved, len(this_round), len(labels), loss, score["solved"], score["targets"])
-        _log.info("round %d: %d/%d solved, %d examples, loss %.3f, validation %d/%d", k, *counts)
+        designs = {"round": k, "designed": len(this_round), "solved": int(solved), "solved_hard": int(hard)}
+        training = {"mean_time_s": mean_time, "examples": len(labels), "loss": round(loss, 4), "validation": score}
+        append_json_line(rounds_log, {**designs, **training, "wall_s": round(time.monotonic() - round_started, 1)})
+        shown = (solved, len(this_round), len(labels), loss, score["solved"], score["targets"])
+        _log.info("round %d: %d/%d solved, %d examples, loss %.3f, validation %d/%d", k, *shown)
         current, policy = path, PolicyFile(agent, weights, card)
     return current

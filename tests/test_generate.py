@@ -5,7 +5,7 @@ import pytest
 
 from rnadesign.errors import ConfigError
 from rnadesign.model.generate import HardStructureGrammar, random_structures
-from rnadesign.model.structure import MAX_INTERIOR_LOOP, MIN_HAIRPIN, pair_table, parse_structure
+from rnadesign.model.structure import pair_table, parse_structure
 
 
 def _stems(structure: str) -> list[int]:
@@ -23,23 +23,22 @@ def _stems(structure: str) -> list[int]:
     return lengths
 
 
-def _loops(structure: str) -> list[tuple[int, int]]:
-    """For each pair (i, j): the pairs directly inside it (its loop's branches) and the unpaired bases
-    of its loop."""
+def _branches(structure: str) -> list[int]:
+    """For each pair, how many pairs lie directly inside it (two or more: it closes a multiloop)."""
     table = pair_table(structure)
-    loops = []
+    counts = []
     for i, j in enumerate(table):
         if j < i:
             continue
-        branches = unpaired = 0
-        k = i + 1
+        branches, k = 0, i + 1
         while k < j:
-            if table[k] < 0:
-                unpaired, k = unpaired + 1, k + 1
+            if table[k] > k:  # a branch: skip past its closing partner
+                branches += 1
+                k = table[k] + 1
             else:
-                branches, k = branches + 1, table[k] + 1
-        loops.append((branches, unpaired))
-    return loops
+                k += 1
+        counts.append(branches)
+    return counts
 
 
 def test_structures_are_valid_distinct_bounded_and_reproducible():
@@ -48,22 +47,18 @@ def test_structures_are_valid_distinct_bounded_and_reproducible():
     assert first != random_structures(100, seed=6, min_length=40, max_length=120)
     assert len(set(first)) == 100
     for s in first:
-        parse_structure(s)
         assert 40 <= len(s) <= 120
-        for branches, unpaired in _loops(s):
-            if branches == 0:
-                assert unpaired >= MIN_HAIRPIN
-            elif branches == 1:  # a stack, bulge or interior loop
-                assert unpaired <= MAX_INTERIOR_LOOP
+        structure = parse_structure(s)
+        assert structure.unfoldable_loops() == [], s  # no hairpin too short, no interior loop too long
 
 
 def test_the_features_that_make_design_hard_are_common():
     structures = random_structures(100, seed=7, min_length=40, max_length=200)
     stems = [n for s in structures for n in _stems(s)]
     assert sum(n <= 3 for n in stems) / len(stems) > 0.3
-    loops = [loop for s in structures for loop in _loops(s)]
-    assert sum(b >= 3 for b, _ in loops) > 20  # multiloops of three branches or more
-    assert sum(b == 1 and u > 0 for b, u in loops) > 0.2 * len(stems)  # bulges and interior loops
+    assert sum(b >= 3 for s in structures for b in _branches(s)) > 20  # multiloops of three branches or more
+    interior = sum(len(parse_structure(s).interior_loops()) for s in structures)  # bulges and interior loops
+    assert interior > 0.2 * len(stems)
 
 
 @pytest.mark.parametrize(

@@ -30,24 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     if before.agent != after.agent:
         parser.error("the two policies have different configurations (windows or layers): not comparable")
     nets = NumpyPolicy(before.agent, before.state_dict), NumpyPolicy(after.agent, after.state_dict)
-    kls: dict[str, list[np.ndarray]] = {"paired": [], "unpaired": []}
-    flips: dict[str, list[np.ndarray]] = {"paired": [], "unpaired": []}
+    kl, flip, paired = [], [], []
     for target in load_dataset(args.dataset).targets:
         structure = target.parse(warn=False)
         windows = decision_windows(structure, before.agent)
         p, q = (net.probabilities(windows).clip(1e-12, 1.0) for net in nets)
+        kl.append((p * np.log(p / q)).sum(axis=1))
+        flip.append(p.argmax(axis=1) != q.argmax(axis=1))
         sites = [i for i, c in enumerate(structure.dot_bracket) if c != ")"]
-        paired = np.array([structure.pairs[i] >= 0 for i in sites])
-        kl = (p * np.log(p / q)).sum(axis=1)
-        flip = p.argmax(axis=1) != q.argmax(axis=1)
-        for name, mask in (("paired", paired), ("unpaired", ~paired)):
-            kls[name].append(kl[mask])
-            flips[name].append(flip[mask])
-    for name in ("all", "paired", "unpaired"):
-        parts = ("paired", "unpaired") if name == "all" else (name,)
-        kl = np.concatenate([a for part in parts for a in kls[part]])
-        flip = np.concatenate([a for part in parts for a in flips[part]])
-        print(f"{name:9s} sites {len(kl):7d}  mean KL {kl.mean():.4f} nats  argmax differs {flip.mean():.1%}")
+        paired.append(np.array([structure.pairs[i] >= 0 for i in sites], dtype=bool))
+    kl, flip, paired = np.concatenate(kl), np.concatenate(flip), np.concatenate(paired)
+    for name, mask in (("all", np.ones_like(paired)), ("paired", paired), ("unpaired", ~paired)):
+        shift = f"mean KL {kl[mask].mean():.4f} nats  argmax differs {flip[mask].mean():.1%}"
+        print(f"{name:9s} sites {mask.sum():7d}  {shift}")
     return 0
 
 
