@@ -256,7 +256,7 @@ def sampled_solved(
         probabilities = network.probabilities(decision_windows(target, agent))
         cumulative = probabilities.cumsum(axis=1)
         draws = (rng.random((samples, len(probabilities), 1)) > cumulative[None]).sum(axis=2).clip(0, 3)
-        sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
+        sites = target.decision_sites()
         for actions in draws:
             letters = ["A"] * len(target)
             for site, action in zip(sites, actions):

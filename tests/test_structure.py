@@ -47,6 +47,7 @@ def test_pair_table_and_counts():
     assert pair_table("(.)") == (2, -1, 0)
     assert s.n_pairs == 3
     assert s.n_decisions == len(s) - 3 == 7
+    assert s.decision_sites() == [0, 1, 2, 5, 6, 7, 8]
     assert str(s) == "((.)).(..)"
 
 

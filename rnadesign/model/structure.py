@@ -123,6 +123,11 @@ class Structure:
         """Decisions a designer makes: one per unpaired site and one per pair."""
         return len(self) - self.n_pairs
 
+    def decision_sites(self) -> list[int]:
+        """The sites where a designer decides, 5' to 3': every unpaired site and every pair's opening site
+        (the pair is placed there); :attr:`n_decisions` of them."""
+        return [i for i, c in enumerate(self.dot_bracket) if c != ")"]
+
     def hairpins(self) -> list[tuple[int, int]]:
         """The pairs ``(i, j)`` (0-based, ``i < j``) that close a hairpin loop, 5' to 3'."""
         pairs = self.pairs

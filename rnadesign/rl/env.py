@@ -45,7 +45,7 @@ def _padded_codes(target: Structure, radius: int) -> np.ndarray:
 
 def _decision_sites(target: Structure) -> np.ndarray:
     """The sites where a decision is made: every site but a pair's closing one."""
-    return np.array([i for i, c in enumerate(target.dot_bracket) if c != ")"], dtype=np.int64)
+    return np.array(target.decision_sites(), dtype=np.int64)
 
 
 def structure_windows(target: Structure, config: EnvConfig) -> np.ndarray:

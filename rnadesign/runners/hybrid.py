@@ -34,7 +34,7 @@ def policy_priors(target: Structure, agent: AgentConfig, network: NumpyPolicy) -
     probabilities = network.probabilities(structure_windows(target, agent.env))
     unpaired = np.zeros((len(target), len(UNPAIRED)))
     pairs = np.zeros((len(target), len(PAIRS)))
-    sites = [i for i, c in enumerate(target.dot_bracket) if c != ")"]
+    sites = target.decision_sites()
     for site, p in zip(sites, probabilities):
         if target.pairs[site] == -1:
             for action, base in enumerate(UNPAIRED_ACTIONS):

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         p, q = (net.probabilities(windows).clip(1e-12, 1.0) for net in nets)
         kl.append((p * np.log(p / q)).sum(axis=1))
         flip.append(p.argmax(axis=1) != q.argmax(axis=1))
-        sites = [i for i, c in enumerate(structure.dot_bracket) if c != ")"]
+        sites = structure.decision_sites()
         paired.append(np.array([structure.pairs[i] >= 0 for i in sites], dtype=bool))
     kl, flip, paired = np.concatenate(kl), np.concatenate(flip), np.concatenate(paired)
     for name, mask in (("all", np.ones_like(paired)), ("paired", paired), ("unpaired", ~paired)):
