@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .config import AgentConfig
+from .config.checks import check_range
 from .errors import ConfigError
 from .files import append_json_line, atomic_write_json, read_json_lines
 from .model.folding import DEFAULT_MODEL, FoldingModel, fold, vienna_version
@@ -105,8 +106,7 @@ class ExpertSettings:
             raise ConfigError(f"min_length {self.min_length} is above max_length {self.max_length}")
         if not 0 <= self.hard_after < self.time_limit:
             raise ConfigError(f"hard_after must be at least 0 and below time_limit, got {self.hard_after}")
-        if not 0 <= self.hard_length_exponent <= 4:
-            raise ConfigError(f"hard_length_exponent must be between 0 and 4, got {self.hard_length_exponent}")
+        check_range("hard_length_exponent", self.hard_length_exponent, 0, 4)
 
 
 # -- examples -------------------------------------------------------------------------------------
