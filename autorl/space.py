@@ -163,6 +163,8 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("adapt_rate", (0.0, 2.0), default=d.adapt_rate),
         _float("adapt_prior", (0.0, 2.0), default=d.adapt_prior),
         _float("adapt_avoid", (0.0, 2.0), default=d.adapt_avoid),
+        _float("crossover", (0.0, 0.5), default=d.crossover),
+        _categorical("chimera", ["no", "yes"], default="yes" if d.chimera else "no"),
     ]
 
 
@@ -210,7 +212,7 @@ def to_search_config(config: Mapping[str, Any]) -> SearchConfig:
     unknown = sorted(set(c) - known)
     if unknown:
         raise AutoRLError(f"unknown search hyperparameter(s) {', '.join(unknown)}")
-    for flag in ("policy_parts", "repair_loops", "repair_interiors"):  # yes/no in the space
+    for flag in ("policy_parts", "repair_loops", "repair_interiors", "chimera"):  # yes/no in the space
         if flag in c:
             c[flag] = c[flag] in ("yes", True)
     return SearchConfig(**{k: float(v) if k in _FLOATS else v for k, v in c.items()})
@@ -229,6 +231,7 @@ _FLOATS = (
     "adapt_rate",
     "adapt_prior",
     "adapt_avoid",
+    "crossover",
 )
 
 

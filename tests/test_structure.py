@@ -7,6 +7,7 @@ from rnadesign.model.structure import (
     ShortHairpinWarning,
     Structure,
     UnfoldableTargetWarning,
+    outer_pairs,
     pair_table,
     parse_structure,
     read_targets,
@@ -48,6 +49,8 @@ def test_pair_table_and_counts():
     assert s.n_pairs == 3
     assert s.n_decisions == len(s) - 3 == 7
     assert s.decision_sites() == [0, 1, 2, 5, 6, 7, 8]
+    assert outer_pairs(s.pairs) == [(0, 4), (6, 9)]
+    assert outer_pairs(s.pairs, 1, 4) == [(1, 3)] and outer_pairs(s.pairs, 5, 6) == []
     assert str(s) == "((.)).(..)"
 
 

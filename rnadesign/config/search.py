@@ -97,6 +97,15 @@ class SearchConfig:
     """With adaptation: the step size of the push away from a lineage's best design, at the sites around its
     miss, when the lineage ended without bringing the best MFE distance down (0: none; None: 0.5 in ``hybrid``)."""
 
+    crossover: float = 0.0
+    """Chance that a child takes, in place of a point mutation, a branch its parent's fold misses from an
+    earlier lineage's best design whose fold has it right (:mod:`~rnadesign.search.crossover`; 0: never)."""
+    chimera: bool = False
+    """On a restart, also seed the best earlier lineage's design with every branch it misses taken from
+    another that has it right (:meth:`~rnadesign.search.crossover.Archive.chimera`)."""
+    archive: int = 16
+    """Ended lineages' best designs kept for ``crossover`` and ``chimera``."""
+
     def __post_init__(self) -> None:
         check_types(self)
         if self.objective not in OBJECTIVES:
@@ -123,6 +132,8 @@ class SearchConfig:
         check_range("adapt_prior", self.adapt_prior, 0, 10)
         if self.adapt_avoid is not None:
             check_range("adapt_avoid", self.adapt_avoid, 0, 10)
+        check_range("crossover", self.crossover, 0, 1)
+        check_range("archive", self.archive, 1, 10000)
         if self.finish not in FINISHES:
             raise ConfigError(f"finish must be one of {', '.join(FINISHES)}, got {self.finish!r}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ __all__ = [
     "Target",
     "parse_structure",
     "read_targets",
+    "outer_pairs",
     "pair_table",
 ]
 
@@ -176,6 +177,20 @@ class Structure:
             for p, left, right in self.long_interior_loops()
         ]
         return described
+
+
+def outer_pairs(pairs: Sequence[int], lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+    """The outermost pairs ``(i, j)`` of the segment ``lo <= i < j < hi`` of a pair table (``pairs``: each
+    site's 0-based partner, -1 unpaired; the segment holds whole pairs), left to right."""
+    hi = len(pairs) if hi is None else hi
+    out, k = [], lo
+    while k < hi:
+        if pairs[k] > k:
+            out.append((k, pairs[k]))
+            k = pairs[k] + 1
+        else:
+            k += 1
+    return out
 
 
 def parse_structure(text: str, *, warn: bool = True) -> Structure:

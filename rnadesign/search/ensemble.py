@@ -26,7 +26,9 @@ The runners (:mod:`~rnadesign.runners.hybrid`) seed it: ``search`` with the desi
 A in loops, G-A hairpin mismatches), ``hybrid`` also with the policy's designs and action probabilities
 (:meth:`EnsembleSearch.mix_priors`), a long target also with its parts' designs
 (:mod:`~rnadesign.search.hierarchy`). With ``adapt_rate`` the moves are drawn from a per-target policy
-learned on the run (:mod:`~rnadesign.search.adapt`). Every fold is counted, within the run's deadline.
+learned on the run (:mod:`~rnadesign.search.adapt`). With ``crossover`` or ``chimera`` each ended lineage's best is
+archived, and a child (or a restart's seed) takes whole branches its fold misses from archived designs that
+fold them (:mod:`~rnadesign.search.crossover`). Every fold is counted, within the run's deadline.
 
 Under constraints (``run.constraints``) the start draws only allowed bases and pairs, a mutation only
 sites that have another allowed choice and only allowed choices there, and every start and child is
@@ -41,7 +43,6 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,75 +50,20 @@ from ..config import SearchConfig
 from ..model.alphabet import PAIRS
 from ..model.folding import bonus_hairpins
 from ..model.metrics import EnsembleView, ensemble_view, positional_defect
-from ..model.structure import Structure
 from ..run.clock import follow
 from ..run.state import DesignRun
 from .adapt import UNPAIRED, MovePolicy
+from .crossover import Archive
+from .start import PAIR_WEIGHTS, designer_start, unpaired_priors
 from .walk import adaptive_walk, decoy_repair
-
-if TYPE_CHECKING:
-    from ..model.constraints import BoundConstraints
 
 __all__ = ["EnsembleSearch", "designer_start"]
 
-#: Stems GC-rich, as designers make them (NEMO weighs GC/CG 16, AU/UA 9, GU/UG 2).
-PAIR_WEIGHTS = np.array([16, 16, 9, 9, 2, 2], dtype=float)
-#: Loops mostly A (designers' and SAMFEO's start), G and the rest less.
-UNPAIRED_WEIGHTS = np.array([6, 1, 2, 1], dtype=float)
 #: An ensemble view costs about this many MFE folds (an MFE fold and a partition function with pair
 #: probabilities); without the pair probabilities about two, and the positional defects alone about two.
 VIEW_FOLDS = 3
 LAZY_VIEW_FOLDS = 2
 DEFECT_FOLDS = 2
-
-
-def hairpin_mismatches(target: Structure) -> tuple[set[int], set[int]]:
-    """Sites of the first mismatch of every hairpin loop of 4 or more: (5' sites, 3' sites)."""
-    loops = [(i, j) for i, j in target.hairpins() if j - i - 1 >= 4]
-    return {i + 1 for i, _ in loops}, {j - 1 for _, j in loops}
-
-
-def unpaired_priors(target: Structure, boost: float) -> np.ndarray:
-    """Per site, weights over ACGU for an unpaired site: A-rich loops, and a G-A first mismatch in
-    hairpin loops (the designers' "boost", as NEMO's playouts use it), ``boost`` times as likely."""
-    priors = np.tile(UNPAIRED_WEIGHTS, (len(target), 1))
-    first, last = hairpin_mismatches(target)
-    for site in first:
-        priors[site, UNPAIRED.index("G")] *= boost
-    for site in last:
-        priors[site, UNPAIRED.index("A")] *= boost
-    return priors
-
-
-#: The designer's preferences, best first: pairs by kind (a pair of one kind is drawn), loop bases.
-_START_PAIRS = (("GC", "CG"), ("AU", "UA"), ("GU", "UG"))
-_START_LOOP = "AGUC"
-
-
-def designer_start(
-    target: Structure, rng: np.random.Generator, boost: bool = True, constraints: BoundConstraints | None = None
-) -> str:
-    """A designer's first guess: every pair GC or CG (drawn), unpaired sites A, and with ``boost`` a
-    G-A first mismatch in every hairpin loop of 4 or more. Under ``constraints`` each site takes the first
-    of those the mask allows (AU/UA, then GU/UG, for a pair; G, U, C for a loop base), and the start is
-    then repaired (GC window, forbidden motifs)."""
-    letters = ["A"] * len(target)
-    for i, j in enumerate(target.pairs):
-        if i < j:
-            options: tuple[str, ...] = _START_PAIRS[0]
-            if constraints is not None:
-                allowed = constraints.pair_options[(i, j)]
-                options = next(kept for kind in _START_PAIRS if (kept := tuple(p for p in kind if p in allowed)))
-            letters[i], letters[j] = options[0] if len(options) == 1 or rng.random() < 0.5 else options[1]
-    if boost:
-        for site in hairpin_mismatches(target)[0]:
-            letters[site] = "G"
-    if constraints is None:
-        return "".join(letters)
-    for site, base in enumerate(letters):
-        if target.pairs[site] == -1 and base not in constraints.allowed[site]:
-            letters[site] = next(b for b in _START_LOOP if b in constraints.allowed[site])
-    return constraints.repair("".join(letters), rng)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,6 +124,7 @@ class EnsembleSearch:
         unpaired = unpaired_priors(self.target, config.boost)
         self.priors = unpaired / unpaired.sum(axis=1, keepdims=True)
         self.pair_priors = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
+        self.archive = Archive(self.target, config.archive) if config.crossover > 0 or config.chimera else None
         self.moves: MovePolicy | None = None
         """The per-target move policy (``adapt_rate`` > 0), built on the priors when the loop starts."""
 
@@ -335,7 +282,12 @@ class EnsembleSearch:
         """A child of ``parent``; None when the constraints refuse every repair of it (or nothing may change)."""
         letters = list(parent.sequence)
         weights = np.array(parent.view.defect) + self.config.site_floor
-        if self.hairpins and self.rng.random() < self.config.bonus_hairpins:
+        graft = None
+        if self.archive is not None and len(self.archive) and self.rng.random() < self.config.crossover:
+            graft = self.archive.graft(parent.sequence, parent.view.structure, parent.view.defect, self.rng)
+        if graft is not None:
+            letters = list(graft)
+        elif self.hairpins and self.rng.random() < self.config.bonus_hairpins:
             self._bonus_hairpin(letters, weights)
         elif not self._point_mutation(letters, weights):
             return None
@@ -432,11 +384,17 @@ class EnsembleSearch:
         self.population = [best] if self.config.restart == "best" else []
         self.best_objective, self.last_improvement = (best.objective if self.population else math.inf), self.steps
         count = max(1, self.config.policy_designs // 2)
+        if self.archive is not None:
+            self.archive.add(best.sequence, best.view.structure, best.view.distance, best.objective)
         if self.moves is not None:  # what the lineages so far taught the move policy, not the prior alone
             self.moves.restart(best.sequence, best.view.structure)
             fresh = [self.moves.playout(self.rng) for _ in range(count)]
         else:
             fresh = self.reseed(count) if self.reseed else []
+        if self.config.chimera and self.archive is not None:
+            chimera = self.archive.chimera(self.rng)
+            if chimera is not None:
+                fresh.insert(0, chimera if self.constraints is None else self.constraints.repair(chimera, self.rng))
         if not fresh and not self.population:
             fresh = [designer_start(self.target, self.rng, self.config.boost > 1, self.constraints)]
         self.seed(fresh)

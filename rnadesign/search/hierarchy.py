@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..model.constraints import ConstraintError
-from ..model.structure import Structure, parse_structure
+from ..model.structure import Structure, outer_pairs, parse_structure
 from ..run.state import DesignRun
 from .adapt import MovePolicy
 from .ensemble import EnsembleSearch, designer_start
@@ -48,18 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["applies", "hierarchical_start", "parts", "plan"]
 
 _log = logging.getLogger("rnadesign.design")
-
-
-def _elements(pairs: list[int]) -> list[tuple[int, int]]:
-    """The outermost pairs (i, j) of a structure, left to right."""
-    out, k = [], 0
-    while k < len(pairs):
-        if pairs[k] > k:
-            out.append((k, pairs[k]))
-            k = pairs[k] + 1
-        else:
-            k += 1
-    return out
 
 
 def applies(target: Structure, config: SearchConfig) -> bool:
@@ -89,7 +77,7 @@ def plan(target: Structure, leaf: int) -> list[tuple[str, int, int]]:
                 steps.append(("part", lo, hi))
                 return
             pairs = [p - lo if p >= 0 else -1 for p in target.pairs[lo:hi]]
-            elements = _elements(pairs)
+            elements = outer_pairs(pairs)
             if len(elements) > 1:
                 break
             i, j = elements[0]  # a helix (with unpaired flanks): its inside is the segment
