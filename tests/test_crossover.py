@@ -6,6 +6,7 @@ import RNA
 
 from rnadesign.config import SearchConfig
 from rnadesign.design import DesignSettings, design
+from rnadesign.model.constraints import DesignConstraints
 from rnadesign.model.structure import parse_structure
 from rnadesign.run.state import DesignRun
 from rnadesign.search.crossover import Archive, branches
@@ -91,3 +92,24 @@ def test_designs_of_the_search_with_crossover_refold():
     result = design(target, settings)
     assert result.sequence and RNA.fold(result.sequence)[0] == result.structure
     assert result.solved == (result.structure == target)
+
+
+def test_grafts_and_chimeras_keep_to_the_constraints():
+    target = parse_structure(TARGET)
+    n = len(TARGET)
+    constraints = DesignConstraints(sequence="GGNNNNAA" + "N" * (n - 8), avoid=("GGGG",), allow_gu=False)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60, constraints=constraints), seed=4)
+    search = EnsembleSearch(run, SearchConfig(crossover=1.0, chimera=True, population=2))
+    # archived designs that keep to the constraints, each folding some branches as the target does
+    for _ in range(6):
+        candidate = search.evaluate(designer_start(target, run.rng, constraints=run.constraints))
+        view = candidate.view
+        search.archive.add(candidate.sequence, view.structure, max(view.distance, 1), candidate.objective)
+    assert len(search.archive) >= 2
+    search.seed([designer_start(target, run.rng, constraints=run.constraints)])
+    parent = search.parent()
+    for _ in range(20):
+        child = search.mutate(parent)
+        assert child is None or run.constraints.satisfied(child)
+    search._reseed()  # the chimera is seeded through the constraints' repair, as every fresh design
+    assert search.population and all(run.constraints.satisfied(c.sequence) for c in search.population)

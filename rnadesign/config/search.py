@@ -99,7 +99,8 @@ class SearchConfig:
 
     crossover: float = 0.0
     """Chance that a child takes, in place of a point mutation, a branch its parent's fold misses from an
-    earlier lineage's best design whose fold has it right (:mod:`~rnadesign.search.crossover`; 0: never)."""
+    earlier lineage's best design whose fold has it right (:mod:`~rnadesign.search.crossover`). 0, the default,
+    turns it off (0.2 with ``chimera`` measured no better on the benchmarks, docs/design.md, session 25)."""
     chimera: bool = False
     """On a restart, also seed the best earlier lineage's design with every branch it misses taken from
     another that has it right (:meth:`~rnadesign.search.crossover.Archive.chimera`)."""

@@ -394,7 +394,7 @@ class EnsembleSearch:
         if self.config.chimera and self.archive is not None:
             chimera = self.archive.chimera(self.rng)
             if chimera is not None:
-                fresh.insert(0, chimera if self.constraints is None else self.constraints.repair(chimera, self.rng))
+                fresh.insert(0, chimera)  # seed() repairs it under constraints, as every fresh design
         if not fresh and not self.population:
             fresh = [designer_start(self.target, self.rng, self.config.boost > 1, self.constraints)]
         self.seed(fresh)
