@@ -52,6 +52,8 @@ class Archive:
         return len(self.entries)
 
     def add(self, sequence: str, structure: str, distance: int, objective: float) -> None:
+        """Keep a lineage's best (MFE ``structure``), ordered by MFE distance, then objective; a solved design
+        is the run's answer, not a donor, and is not kept."""
         if distance == 0 or any(e[2] == sequence for e in self.entries):
             return
         self.entries.append((distance, objective, sequence, structure))
