@@ -74,14 +74,9 @@ def test_the_search_archives_each_lineages_best_and_grafts_from_it():
     donor = "GGGCGAAAGACCC" + "A" * (n - 13)
     search.archive.entries.clear()
     search.archive.add(donor, TARGET[:13] + "." * (n - 13), 1, 0.0)
-    parent = search.evaluate("A" * n)
-    child = search.mutate(search.parent() if parent is None else _with_defect(search, parent))
+    search.population = [search.evaluate("A" * n)]  # the parent: folds no branch
+    child = search.mutate(search.parent())
     assert child[:13] == donor[:13] and child[13:] == "A" * (n - 13)
-
-
-def _with_defect(search, candidate):
-    search.population = [candidate]
-    return search.parent()
 
 
 def test_designs_of_the_search_with_crossover_refold():
