@@ -165,6 +165,8 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("adapt_avoid", (0.0, 2.0), default=d.adapt_avoid),
         _float("crossover", (0.0, 0.5), default=d.crossover),
         _categorical("chimera", ["no", "yes"], default="yes" if d.chimera else "no"),
+        _float("redraw", (0.0, 0.5), default=d.redraw),
+        _int("redraw_radius", (1, 12), default=d.redraw_radius, parent="redraw"),
     ]
 
 
@@ -232,6 +234,7 @@ _FLOATS = (
     "adapt_prior",
     "adapt_avoid",
     "crossover",
+    "redraw",
 )
 
 

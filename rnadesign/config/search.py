@@ -106,6 +106,11 @@ class SearchConfig:
     another that has it right (:meth:`~rnadesign.search.crossover.Archive.chimera`)."""
     archive: int = 16
     """Ended lineages' best designs kept for ``crossover`` and ``chimera``."""
+    redraw: float = 0.0
+    """Chance that a child, in place of a point mutation, has every unpaired site and pair around one of its
+    parent's misses redrawn from the move policy (:mod:`~rnadesign.search.redraw`); 0 turns it off."""
+    redraw_radius: int = 3
+    """``redraw``: the sites within this many of the missed site, of its target partner and of its MFE partner."""
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -135,6 +140,8 @@ class SearchConfig:
             check_range("adapt_avoid", self.adapt_avoid, 0, 10)
         check_range("crossover", self.crossover, 0, 1)
         check_range("archive", self.archive, 1, 10000)
+        check_range("redraw", self.redraw, 0, 1)
+        check_range("redraw_radius", self.redraw_radius, 0, 1000)
         if self.finish not in FINISHES:
             raise ConfigError(f"finish must be one of {', '.join(FINISHES)}, got {self.finish!r}")
 

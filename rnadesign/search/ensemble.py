@@ -54,6 +54,7 @@ from ..run.clock import follow
 from ..run.state import DesignRun
 from .adapt import UNPAIRED, MovePolicy
 from .crossover import Archive
+from .redraw import redraw_region
 from .start import PAIR_WEIGHTS, designer_start, unpaired_priors
 from .walk import adaptive_walk, decoy_repair
 
@@ -287,6 +288,8 @@ class EnsembleSearch:
             graft = self.archive.graft(parent.sequence, parent.view.structure, parent.view.defect, self.rng)
         if graft is not None:
             letters = list(graft)
+        elif self.config.redraw > 0 and self.rng.random() < self.config.redraw and self._redraw(letters, parent):
+            pass  # the sites around one miss redrawn from the move policy
         elif self.hairpins and self.rng.random() < self.config.bonus_hairpins:
             self._bonus_hairpin(letters, weights)
         elif not self._point_mutation(letters, weights):
@@ -317,6 +320,31 @@ class EnsembleSearch:
             w = self.priors[site, choices] if self.moves is None else self.moves.unpaired_weights(site, choices)
             letters[site] = UNPAIRED[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
         return True
+
+    def _redraw(self, letters: list[str], parent: Candidate) -> bool:
+        """Redraw every unpaired site and pair around one of ``parent``'s misses (:mod:`~rnadesign.search.redraw`)
+        from the move policy (without adaptation, the mutation priors); False when nothing there may change."""
+        view, radius = parent.view, self.config.redraw_radius
+        region = redraw_region(view.structure, self.target, view.defect, radius, self.rng)
+        sites = {i for i in region if self.mutable[i]}
+        pairs = self.target.pairs
+        for i in sorted(sites):
+            j = pairs[i]
+            if j < 0:
+                if self.moves is not None:
+                    p = self.moves.unpaired_probabilities(i)
+                else:
+                    p = _within(self.priors[i], [b in self.allowed[i] for b in UNPAIRED])
+                letters[i] = UNPAIRED[int(self.rng.choice(len(UNPAIRED), p=p))]
+            elif i < j or j not in sites:  # a pair once, read at its opening site
+                a, b = min(i, j), max(i, j)
+                if self.moves is not None:
+                    p = self.moves.pair_probabilities(a)
+                else:
+                    allowed = PAIRS if self.constraints is None else self.constraints.pair_options[(a, b)]
+                    p = _within(self.pair_priors[a], [q in allowed for q in PAIRS])
+                letters[a], letters[b] = PAIRS[int(self.rng.choice(len(PAIRS), p=p))]
+        return bool(sites)
 
     def _bonus_hairpin(self, letters: list[str], weights: np.ndarray) -> None:
         """Give one hairpin, drawn by its summed positional defect, another of its bonus loops."""
@@ -403,3 +431,11 @@ class EnsembleSearch:
         while len(self.population) < self.config.population and self.run.clock.fits(self.view_s):
             if not self.offer_child():
                 return
+
+
+def _within(weights: np.ndarray, allowed: list[bool]) -> np.ndarray:
+    """``weights`` kept only where ``allowed`` and normalised (uniform over the allowed when they give none)."""
+    kept = np.where(allowed, weights, 0.0)
+    if not kept.sum() > 0:
+        kept = np.array(allowed, dtype=float)
+    return kept / kept.sum()
