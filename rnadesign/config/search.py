@@ -108,7 +108,8 @@ class SearchConfig:
     """Ended lineages' best designs kept for ``crossover`` and ``chimera``."""
     redraw: float = 0.0
     """Chance that a child, in place of a point mutation, has every unpaired site and pair around one of its
-    parent's misses redrawn from the move policy (:mod:`~rnadesign.search.redraw`); 0 turns it off."""
+    parent's misses redrawn from the move policy (:mod:`~rnadesign.search.redraw`). 0, the default, turns it
+    off (0.1 measured no better in a dev screen, docs/design.md, session 26)."""
     redraw_radius: int = 3
     """``redraw``: the sites within this many of the missed site, of its target partner and of its MFE partner."""
 
