@@ -166,7 +166,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("crossover", (0.0, 0.5), default=d.crossover),
         _categorical("chimera", ["no", "yes"], default="yes" if d.chimera else "no"),
         _float("redraw", (0.0, 0.5), default=d.redraw),
-        _int("redraw_radius", (1, 12), default=d.redraw_radius, parent="redraw"),
+        _int("redraw_radius", (1, 12), default=d.redraw_radius),
     ]
 
 
