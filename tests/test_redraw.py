@@ -29,10 +29,8 @@ def test_the_region_is_around_one_mispaired_site_its_target_partner_and_its_fold
     # a site's positional defect decides which miss is redrawn
     defect = [0.0] * len(TARGET)
     defect[60] = 1.0
-    assert redraw_region(structure, target, defect, 0, rng) == {
-        60,
-        66,
-    }  # the site and its target partner (it pairs with none)
+    # radius 0: the site and its target partner (in the fold it pairs with none)
+    assert redraw_region(structure, target, defect, 0, rng) == {60, 66}
 
 
 def test_a_redraw_draws_from_the_adapted_policy():
