@@ -64,6 +64,6 @@ def test_redraws_keep_to_the_constraints():
 
 def test_designs_of_the_search_with_redraws_refold():
     target = "((((....).))).((((....).))).((((....).)))....((((((....))))))"
-    result = design(target, DesignSettings(mode="hybrid", time_limit=3, seed=3, search=SearchConfig(redraw=0.3)))
+    result = design(target, DesignSettings(mode="hybrid", time_limit=1.5, seed=3, search=SearchConfig(redraw=0.3)))
     assert result.sequence and RNA.fold(result.sequence)[0] == result.structure
     assert result.solved == (result.structure == target)
