@@ -1,4 +1,4 @@
-"""The redraw: a child changes only around one of its parent's misses, draws there from the adapted move
+"""The redraw: its region lies around one of the parent's misses, a child draws there from the adapted move
 policy, keeps to the constraints, and what the search reports with it refolds."""
 
 import numpy as np

@@ -317,8 +317,7 @@ class EnsembleSearch:
                     self._mutate_pair(letters, neighbours[int(self.rng.integers(len(neighbours)))])
         else:
             choices = [k for k, b in enumerate(UNPAIRED) if b != letters[site] and b in self.allowed[site]]
-            w = self.priors[site, choices] if self.moves is None else self.moves.unpaired_weights(site, choices)
-            letters[site] = UNPAIRED[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
+            letters[site] = self._draw_base(site, choices)
         return True
 
     def _redraw(self, letters: list[str], parent: Candidate) -> bool:
@@ -331,20 +330,25 @@ class EnsembleSearch:
         for i in sorted(sites):
             j = pairs[i]
             if j < 0:
-                if self.moves is not None:
-                    p = self.moves.unpaired_probabilities(i)
-                else:
-                    p = _within(self.priors[i], [b in self.allowed[i] for b in UNPAIRED])
-                letters[i] = UNPAIRED[int(self.rng.choice(len(UNPAIRED), p=p))]
+                letters[i] = self._draw_base(i, [k for k, b in enumerate(UNPAIRED) if b in self.allowed[i]])
             elif i < j or j not in sites:  # a pair once, read at its opening site
                 a, b = min(i, j), max(i, j)
-                if self.moves is not None:
-                    p = self.moves.pair_probabilities(a)
-                else:
-                    allowed = PAIRS if self.constraints is None else self.constraints.pair_options[(a, b)]
-                    p = _within(self.pair_priors[a], [q in allowed for q in PAIRS])
-                letters[a], letters[b] = PAIRS[int(self.rng.choice(len(PAIRS), p=p))]
+                allowed = PAIRS if self.constraints is None else self.constraints.pair_options[(a, b)]
+                letters[a], letters[b] = self._draw_pair(a, [k for k, p in enumerate(PAIRS) if p in allowed])
         return bool(sites)
+
+    def _draw_base(self, site: int, choices: list[int]) -> str:
+        """One of ``choices`` (indices into :data:`UNPAIRED`) at an unpaired site, drawn by the move policy
+        (without adaptation, the mutation priors)."""
+        w = self.priors[site, choices] if self.moves is None else self.moves.unpaired_weights(site, choices)
+        return UNPAIRED[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
+
+    def _draw_pair(self, i: int, choices: list[int]) -> str:
+        """One of ``choices`` (indices into :data:`PAIRS`) for the pair opened at ``i``, drawn as :meth:`_draw_base`."""
+        w = self.pair_priors[i, choices] if self.moves is None else self.moves.pair_weights(i, choices)
+        if not w.sum() > 0:  # the policy's priors give GU/UG none: the mask left only those
+            w = np.ones(len(choices))
+        return PAIRS[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
 
     def _bonus_hairpin(self, letters: list[str], weights: np.ndarray) -> None:
         """Give one hairpin, drawn by its summed positional defect, another of its bonus loops."""
@@ -359,10 +363,7 @@ class EnsembleSearch:
         choices = [k for k, p in enumerate(PAIRS) if p != letters[i] + letters[j] and p in allowed]
         if not choices:  # a stacked neighbour the mask fixes
             return
-        w = self.pair_priors[i, choices] if self.moves is None else self.moves.pair_weights(i, choices)
-        if not w.sum() > 0:  # the policy's priors give GU/UG none: the mask left only those
-            w = np.ones(len(choices))
-        letters[i], letters[j] = PAIRS[choices[int(self.rng.choice(len(choices), p=w / w.sum()))]]
+        letters[i], letters[j] = self._draw_pair(i, choices)
 
     # -- the loop ---------------------------------------------------------------------------------
     def offer_child(self) -> bool:
@@ -431,11 +432,3 @@ class EnsembleSearch:
         while len(self.population) < self.config.population and self.run.clock.fits(self.view_s):
             if not self.offer_child():
                 return
-
-
-def _within(weights: np.ndarray, allowed: list[bool]) -> np.ndarray:
-    """``weights`` kept only where ``allowed`` and normalised (uniform over the allowed when they give none)."""
-    kept = np.where(allowed, weights, 0.0)
-    if not kept.sum() > 0:
-        kept = np.array(allowed, dtype=float)
-    return kept / kept.sum()
