@@ -1,6 +1,8 @@
 """The hard-structure generator: valid, reproducible, length-bounded structures with the features it is
 for (short stems, multiloops, bulges or interior loops), and clear errors for impossible settings."""
 
+from pathlib import Path
+
 import pytest
 
 from rnadesign.errors import ConfigError
@@ -76,3 +78,22 @@ def test_impossible_lengths_are_refused_with_a_clear_error():
     grammar = HardStructureGrammar(exterior=(1, 1), stem=(1, 1), short_stem=0.0, hairpin_after=1.0, hairpin=(3, 3))
     with pytest.raises(ConfigError, match="kept only"):
         random_structures(2, seed=0, min_length=40, max_length=60, grammar=grammar, max_draws=200)
+
+
+def test_hard_structures_script_leaves_out_the_proven_undesignable(tmp_path):
+    """``scripts/hard_structures.py`` writes the count asked for, none of them proven undesignable, and the
+    first structures it keeps are those a raw draw of the same seed holds without a proof."""
+    import runpy
+
+    from rnadesign.model.designability import undesignable
+
+    script = runpy.run_path(str(Path(__file__).parent.parent / "scripts" / "hard_structures.py"))
+    out = tmp_path / "hard.txt"
+    assert script["main"]([str(out), "--count", "20", "--seed", "23", "--min-length", "40", "--max-length", "70"]) == 0
+    kept = out.read_text(encoding="utf-8").split()
+    assert len(kept) == 20
+    assert not any(undesignable(parse_structure(s, warn=False)) for s in kept)
+    raw = random_structures(20, seed=23, min_length=40, max_length=70)
+    proven = [s for s in raw if undesignable(parse_structure(s, warn=False))]
+    assert proven  # the seed draws some (else the test would not test the filter)
+    assert kept[: 20 - len(proven)] == [s for s in raw if s not in proven]

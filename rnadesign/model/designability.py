@@ -1,6 +1,6 @@
 """Proofs that no sequence folds into a target under the energy model.
 
-Two kinds, both exact for ViennaRNA's model:
+Three kinds, all exact for ViennaRNA's model:
 
 1. **Loops ViennaRNA cannot form** (:meth:`Structure.unfoldable_loops`): a hairpin of fewer than 3
    unpaired bases, or an interior loop or bulge of more than ``RNA.MAXLOOP`` (30). The fold never
@@ -16,6 +16,16 @@ Two kinds, both exact for ViennaRNA's model:
    canonical); when the least of them is above zero, the target without (a, b) has the lower free
    energy on every sequence. Rfam-Taneda #20 ends in such a pair: it loses by at least 0.6 kcal/mol.
 
+3. **A short helix that always loses** (:func:`losing_helices`): a helix of one or two stacked pairs
+   whose removal leaves a structure ViennaRNA can form (its two neighbouring loops merged into one) that
+   has the lower free energy on every sequence. The difference depends only on the bases of the pairs of
+   the loops around the helix (the loop it is a branch of and the loop it closes), of their neighbours,
+   and of a hairpin the helix closes; :func:`helix_bound` takes its least value over every assignment of
+   them (a hairpin's own bases at the best choice for its closing pair, which only the hairpin's energy
+   sees). Two GC pairs around a triloop as a branch of the exterior loop, say, never beat the open chain.
+   Of the 211 generated structures of at most 120 nt that expert iteration's designer left unsolved in
+   10 s (session 27, ``scripts/measure/designability.py``), 84 end here.
+
 A target without a proof is never called undesignable: Eterna100-V2 #68 and #99, which no published
 algorithm has solved, are designable (the players' Vienna 2 solutions in ``data/eterna100_puzzles.tsv`` fold
 into them), and #100's Vienna 2 player solution exists but is not disclosed.
@@ -23,25 +33,46 @@ into them), and #100's Vienna 2 player solution exists but is not disclosed.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import random
 
 from .alphabet import PAIRS
 from .folding import DEFAULT_MODEL, FoldingModel, energies
 from .structure import Structure
 
-__all__ = ["bulged_lone_pairs", "gc_sequence", "lone_pair_bound", "undesignable"]
+__all__ = [
+    "bulged_lone_pairs",
+    "gc_sequence",
+    "helices",
+    "helix_bound",
+    "lone_pair_bound",
+    "losing_helices",
+    "undesignable",
+]
+
+#: Helices of at most this many stacked pairs are tried by :func:`losing_helices` (three found no more
+#: proofs than two on the generated structures of docs/design.md, session 27).
+HELIX_PAIRS = 2
+#: Most assignments :func:`helix_bound` enumerates for one helix (each costs an evaluation of two
+#: structures: about 0.1 s a thousand at 100 nt); a helix with more gives no proof.
+HELIX_ASSIGNMENTS = 20_000
 
 #: Dangle models under which a branch of the exterior loop or a multiloop sees only its two neighbours
 #: (dangles 1 and 3 choose among neighbours and coaxial stacks, which reach further).
 _LOCAL_DANGLES = (0, 2)
 
 
-def undesignable(target: Structure, model: FoldingModel = DEFAULT_MODEL, *, loops: bool = True) -> list[str]:
+def undesignable(
+    target: Structure, model: FoldingModel = DEFAULT_MODEL, *, loops: bool = True, helix_limit: int = HELIX_ASSIGNMENTS
+) -> list[str]:
     """Why no sequence folds into ``target`` under ``model``: one line per proof, empty when none is found
     (which does not prove the target designable); ``loops`` False leaves out the loops ViennaRNA cannot
     form (:func:`~rnadesign.model.structure.parse_structure` warns of those). Costs a few thousand energy
-    evaluations for each lone pair across a one-base bulge (about 0.1 s at 100 nt), nothing without one."""
-    reasons = target.unfoldable_loops() if loops else []
+    evaluations for each lone pair across a one-base bulge (about 0.1 s at 100 nt), a few for each helix
+    of one or two pairs that can win, and up to ``helix_limit`` for one that cannot (:func:`helix_bound`)."""
+    unfoldable = target.unfoldable_loops()
+    reasons = list(unfoldable) if loops else []
     if model.dangles in _LOCAL_DANGLES:
         sequence = gc_sequence(target)
         for motif in bulged_lone_pairs(target):
@@ -51,6 +82,13 @@ def undesignable(target: Structure, model: FoldingModel = DEFAULT_MODEL, *, loop
                     f"the lone pair {motif[0] + 1}-{motif[1] + 1} across a one-base bulge loses: without it the "
                     f"structure is at least {bound:.2f} kcal/mol lower on every sequence"
                 )
+        # A target with a loop ViennaRNA cannot form has no energy to compare (and is proven above).
+        for (i, j, u, v), bound in [] if unfoldable else losing_helices(target, model, limit=helix_limit):
+            what = f"pair {i + 1}-{j + 1}" if i == u else f"helix {i + 1}-{j + 1} to {u + 1}-{v + 1}"
+            reasons.append(
+                f"the {what} always loses: without it the structure is at least {bound:.2f} kcal/mol lower on "
+                "every sequence"
+            )
     return reasons
 
 
@@ -119,3 +157,158 @@ def gc_sequence(target: Structure) -> str:
         if i < j:
             letters[i], letters[j] = "G", "C"
     return "".join(letters)
+
+
+def helices(target: Structure) -> list[tuple[int, int, int, int]]:
+    """Every helix of ``target`` (a maximal run of stacked pairs) as (i, j, u, v), 0-based: its outer pair
+    (i, j) and its inner pair (u, v), left to right by i."""
+    pairs, n = target.pairs, len(target)
+    found = []
+    for i, j in enumerate(pairs):
+        if j <= i or (i > 0 and j < n - 1 and pairs[i - 1] == j + 1):
+            continue
+        u, v = i, j
+        while pairs[u + 1] == v - 1:
+            u, v = u + 1, v - 1
+        found.append((i, j, u, v))
+    return found
+
+
+def losing_helices(
+    target: Structure,
+    model: FoldingModel = DEFAULT_MODEL,
+    *,
+    max_pairs: int = HELIX_PAIRS,
+    limit: int = HELIX_ASSIGNMENTS,
+) -> list[tuple[tuple[int, int, int, int], float]]:
+    """(helix, bound) for every helix of at most ``max_pairs`` pairs whose :func:`helix_bound` is above zero:
+    the target without it is at least ``bound`` kcal/mol lower on every sequence. Lone pairs across a
+    one-base bulge are left to :func:`lone_pair_bound`. Exact only with dangles 0 or 2 (empty otherwise)."""
+    if model.dangles not in _LOCAL_DANGLES:
+        return []
+    bulged = {(a, b) for a, b, _, _ in bulged_lone_pairs(target)}
+    sequence = gc_sequence(target)
+    found = []
+    for helix in helices(target):
+        i, j, u, _ = helix
+        if u - i + 1 > max_pairs or (i, j) in bulged:
+            continue
+        result = helix_bound(sequence, target, helix, model, limit=limit)
+        if result is not None and result[0] > 0:
+            found.append((helix, result[0]))
+    return found
+
+
+def helix_bound(
+    sequence: str,
+    target: Structure,
+    helix: tuple[int, int, int, int],
+    model: FoldingModel = DEFAULT_MODEL,
+    *,
+    limit: int = HELIX_ASSIGNMENTS,
+) -> tuple[float, str] | None:
+    """The least E(target) - E(target without ``helix``) over every assignment of the bases that difference
+    depends on (the rest of ``sequence`` kept, every target pair of ``sequence`` canonical), and a sequence
+    with it; None when there are more than ``limit`` assignments and none of the first tried wins.
+
+    With dangles 0 or 2 a loop's energy depends only on its pairs, their neighbours and, for a hairpin,
+    its own bases; removing the helix changes only the loop it is a branch of, its stacks, the loop it
+    closes, and the merged loop that replaces them. So the bases that matter are the pairs of those two
+    loops (with their partners) and every neighbour of them. A hairpin's own bases enter only its energy,
+    so each assignment gives them the best choice for its closing pair (:func:`_best_hairpin`) instead of
+    enumerating them. The enumeration stops at the first assignment on which the helix wins (bound <= 0).
+    """
+    pairs, n = target.pairs, len(target)
+    i, j, u, v = helix
+    inner = _branches(pairs, u + 1, v)
+    enclosing = _enclosing(pairs, i)
+    pair_units = {(i + d, j - d) for d in range(u - i + 1)}
+    sites: set[int] = set()
+    if enclosing is None:  # a branch of the exterior loop: the other branches keep their energies
+        outer = [(i, j)]
+    else:
+        pair_units.add(enclosing)
+        outer = _branches(pairs, enclosing[0] + 1, enclosing[1])
+    pair_units.update(outer)
+    pair_units.update(inner)
+    for a, b in list(pair_units):
+        sites.update((a - 1, a + 1, b - 1, b + 1))
+    hairpin: list[int] = []
+    if not inner:  # the helix closes a hairpin: its bases are chosen, not enumerated
+        hairpin = list(range(u + 1, v)) if v - u - 1 <= _SPECIAL_HAIRPIN else [u + 1, v - 1]
+    for site in sorted(sites):
+        if 0 <= site < n and pairs[site] >= 0:  # a paired neighbour brings its partner
+            pair_units.add((min(site, pairs[site]), max(site, pairs[site])))
+    free = sorted(s for s in sites if 0 <= s < n and pairs[s] < 0 and s not in hairpin)
+    units = sorted(pair_units)
+    choices = [PAIRS] * len(units) + ["ACGU"] * len(free)
+    count = len(PAIRS) ** len(units) * 4 ** len(free)
+    without = list(target.dot_bracket)
+    for d in range(u - i + 1):
+        without[i + d] = without[j - d] = "."
+    structures = [target.dot_bracket, "".join(without)]
+    letters = list(sequence)
+
+    def difference(choice: tuple[str, ...]) -> tuple[float, str]:
+        for (a, b), bases in zip(units, choice):
+            letters[a], letters[b] = bases
+        for site, base in zip(free, choice[len(units) :]):
+            letters[site] = base
+        if hairpin:
+            loop = _best_hairpin(v - u - 1, letters[u] + letters[v], model)
+            for site, base in zip(hairpin, loop):
+                letters[site] = base
+        candidate = "".join(letters)
+        on_target, on_without = energies(candidate, structures, model)
+        return on_target - on_without, candidate
+
+    rng = random.Random(len(sequence) * 1000 + i)  # a few tries first: most helices win at once
+    tries = [tuple(c[0] for c in choices)] + [tuple(rng.choice(c) for c in choices) for _ in range(16)]
+    best = (float("inf"), sequence)
+    for choice in itertools.chain(tries, itertools.product(*choices) if count <= limit else ()):
+        best = min(best, difference(choice))
+        if best[0] <= 0:
+            return best
+    return best if count <= limit else None
+
+
+#: Hairpins of at most this many unpaired bases can be special loops of the energy model (tri-, tetra-
+#: and hexaloops), whose energy depends on every base; a longer one's, only on its closing pair and
+#: the two bases beside it.
+_SPECIAL_HAIRPIN = 6
+
+
+@functools.lru_cache(maxsize=512)
+def _best_hairpin(size: int, closing: str, model: FoldingModel) -> str:
+    """The bases of a hairpin of ``size`` unpaired bases closed by the pair ``closing`` (e.g. "GC") that
+    give it the least energy: every base for a possibly special loop, else the two beside the pair (the
+    loop's other bases do not matter, and are left out of the result)."""
+    structure = "(" + "." * size + ")"
+    if size <= _SPECIAL_HAIRPIN:
+        loops = ["".join(bases) for bases in itertools.product("ACGU", repeat=size)]
+    else:
+        loops = [a + "A" * (size - 2) + b for a, b in itertools.product("ACGU", repeat=2)]
+    best = min(loops, key=lambda loop: (energies(closing[0] + loop + closing[1], [structure], model)[0], loop))
+    return best if size <= _SPECIAL_HAIRPIN else best[0] + best[-1]
+
+
+def _enclosing(pairs: tuple[int, ...], site: int) -> tuple[int, int] | None:
+    """The innermost pair (p, q) with p < ``site`` < q, or None (the site lies in the exterior loop)."""
+    p = site - 1
+    while p >= 0:
+        if pairs[p] > site:
+            return p, pairs[p]
+        p = pairs[p] - 1 if 0 <= pairs[p] < p else p - 1
+    return None
+
+
+def _branches(pairs: tuple[int, ...], lo: int, hi: int) -> list[tuple[int, int]]:
+    """The pairs directly within sites lo..hi-1 (the branches of the loop those sites lie in)."""
+    found, site = [], lo
+    while site < hi:
+        if pairs[site] > site:
+            found.append((site, pairs[site]))
+            site = pairs[site] + 1
+        else:
+            site += 1
+    return found
