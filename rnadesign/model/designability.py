@@ -212,9 +212,11 @@ def helix_bound(
     with it; None when there are more than ``limit`` assignments and none of the first tried wins.
 
     With dangles 0 or 2 a loop's energy depends only on its pairs, their neighbours and, for a hairpin,
-    its own bases; removing the helix changes only the loop it is a branch of, its stacks, the loop it
-    closes, and the merged loop that replaces them. So the bases that matter are the pairs of those two
-    loops (with their partners) and every neighbour of them. A hairpin's own bases enter only its energy,
+    its own bases, and an exterior loop's or a multiloop's is a sum of one term a branch (its pair and
+    neighbours) and constants; removing the helix changes only the loop it is a branch of, its stacks, the
+    loop it closes, and the merged loop that replaces them. So the bases that matter are the helix's pairs,
+    the branches of the loop it closes, the enclosing pair and its other branches where the merged loop is
+    an interior loop or a hairpin, and every neighbour of them (a paired neighbour with its partner). A hairpin's own bases enter only its energy,
     so each assignment gives them the best choice for its closing pair (:func:`_best_hairpin`) instead of
     enumerating them. The enumeration stops at the first assignment on which the helix wins (bound <= 0).
     """
@@ -224,12 +226,15 @@ def helix_bound(
     enclosing = _enclosing(pairs, i)
     pair_units = {(i + d, j - d) for d in range(u - i + 1)}
     sites: set[int] = set()
-    if enclosing is None:  # a branch of the exterior loop: the other branches keep their energies
-        outer = [(i, j)]
-    else:
+    outer = [] if enclosing is None else _branches(pairs, enclosing[0] + 1, enclosing[1])
+    if enclosing is not None and len(outer) - 1 + len(inner) < 2:
+        # An interior loop or bulge, or a multiloop left with one branch: the merged loop is an interior
+        # loop or a hairpin of the enclosing pair, whose energy depends on it and on every branch's pair.
         pair_units.add(enclosing)
-        outer = _branches(pairs, enclosing[0] + 1, enclosing[1])
-    pair_units.update(outer)
+        pair_units.update(outer)
+    # Otherwise the helix is a branch of the exterior loop or of a multiloop that stays one: the loop's
+    # other branches and its closing pair keep their terms, and the helix's own go (with dangles 0 or 2 a
+    # branch's term sees its pair and its two neighbours).
     pair_units.update(inner)
     for a, b in list(pair_units):
         sites.update((a - 1, a + 1, b - 1, b + 1))
