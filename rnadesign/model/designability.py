@@ -24,7 +24,7 @@ Three kinds, all exact for ViennaRNA's model:
    them (a hairpin's own bases at the best choice for its closing pair, which only the hairpin's energy
    sees). Two GC pairs around a triloop as a branch of the exterior loop, say, never beat the open chain.
    Of the 211 generated structures of at most 120 nt that expert iteration's designer left unsolved in
-   10 s (session 27, ``scripts/measure/designability.py``), 84 end here.
+   10 s (session 27, ``scripts/measure/designability.py``), 61 are proven so (92 with a larger limit).
 
 A target without a proof is never called undesignable: Eterna100-V2 #68 and #99, which no published
 algorithm has solved, are designable (the players' Vienna 2 solutions in ``data/eterna100_puzzles.tsv`` fold
@@ -215,10 +215,11 @@ def helix_bound(
     its own bases, and an exterior loop's or a multiloop's is a sum of one term a branch (its pair and
     neighbours) and constants; removing the helix changes only the loop it is a branch of, its stacks, the
     loop it closes, and the merged loop that replaces them. So the bases that matter are the helix's pairs,
-    the branches of the loop it closes, the enclosing pair and its other branches where the merged loop is
-    an interior loop or a hairpin, and every neighbour of them (a paired neighbour with its partner). A hairpin's own bases enter only its energy,
-    so each assignment gives them the best choice for its closing pair (:func:`_best_hairpin`) instead of
-    enumerating them. The enumeration stops at the first assignment on which the helix wins (bound <= 0).
+    the branches of the loop it closes, the enclosing pair and its other branches unless both the loop the
+    helix is a branch of and the merged loop are multiloops, and every neighbour of them (a paired
+    neighbour with its partner). A hairpin's own bases enter only its energy, so each assignment gives them
+    the best choice for its closing pair (:func:`_best_hairpin`) instead of enumerating them. The
+    enumeration stops at the first assignment on which the helix wins (bound <= 0).
     """
     pairs, n = target.pairs, len(target)
     i, j, u, v = helix
@@ -227,9 +228,9 @@ def helix_bound(
     pair_units = {(i + d, j - d) for d in range(u - i + 1)}
     sites: set[int] = set()
     outer = [] if enclosing is None else _branches(pairs, enclosing[0] + 1, enclosing[1])
-    if enclosing is not None and len(outer) - 1 + len(inner) < 2:
-        # An interior loop or bulge, or a multiloop left with one branch: the merged loop is an interior
-        # loop or a hairpin of the enclosing pair, whose energy depends on it and on every branch's pair.
+    if enclosing is not None and (len(outer) < 2 or len(outer) - 1 + len(inner) < 2):
+        # The helix sits in an interior loop or bulge, or the merged loop is one (or a hairpin): those
+        # loops' energies depend on the enclosing pair and on every branch's pair.
         pair_units.add(enclosing)
         pair_units.update(outer)
     # Otherwise the helix is a branch of the exterior loop or of a multiloop that stays one: the loop's
