@@ -82,6 +82,19 @@ def test_bad_input_is_422_with_the_command_lines_message(client, capsys, body, a
     assert detail in cli_error(capsys, ["design", *argv, "-q"])
 
 
+def test_a_target_no_sequence_folds_into_is_accepted_with_the_proof_as_its_warning():
+    """As ``rnadesign design`` warns and still designs, the page queues the job and shows the proof."""
+    from rnadesign.web.forms import check_request
+
+    target = ".....(((((.....)))))....((...))...."
+    spec = check_request({"structure": target})
+    assert spec.warnings == [
+        "target: no sequence can fold into this target: the helix 25-31 to 26-30 always loses: without it the "
+        "structure is at least 0.40 kcal/mol lower on every sequence"
+    ]
+    assert check_request({"structure": target, "dangles": 1}).warnings == []  # no proof where dangles reach further
+
+
 def test_requests_cannot_reach_files_or_exceed_the_caps(client):
     refused = {
         "energy_parameters": {"structure": HAIRPIN, "energy_parameters": "/etc/passwd"},

@@ -43,6 +43,7 @@ __all__ = [
     "seed_number",
     "target_error",
     "targets_from_text",
+    "undesignable",
 ]
 
 
@@ -57,6 +58,16 @@ def folding_model(energy_parameters: str, temperature: float, dangles: int = 2):
     from ..model.folding import FoldingModel
 
     return FoldingModel(energy_parameters, dangles, temperature)
+
+
+def undesignable(structure, folding: dict) -> list[str]:
+    """Why no sequence can fold into ``structure`` under the job's folding model (``folding``, as
+    :meth:`FoldingModel.to_dict` gives it): :func:`rnadesign.model.designability.undesignable`'s proofs,
+    those by loops left out (the target's own warnings name them)."""
+    from ..model.designability import undesignable as proofs
+    from ..model.folding import FoldingModel
+
+    return proofs(structure, FoldingModel(**folding), loops=False)
 
 
 def modes() -> tuple[str, str]:

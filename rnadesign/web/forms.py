@@ -162,6 +162,12 @@ def check_request(data: Any, limits: Limits = Limits()) -> JobSpec:
                 core.target_error(target, err),
             ) from None
         warnings += [f"{target.name}: {w.message}" for w in caught]
+        # As ``rnadesign design`` does: a target proven undesignable is still designed (the closest sequence
+        # may be of use), and the page says why none can fold into it.
+        warnings += [
+            f"{target.name}: no sequence can fold into this target: {reason}"
+            for reason in core.undesignable(structure, folding)
+        ]
         checked.append(
             {
                 "name": target.name,
