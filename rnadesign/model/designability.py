@@ -39,7 +39,7 @@ import random
 
 from .alphabet import PAIRS
 from .folding import DEFAULT_MODEL, FoldingModel, energies
-from .structure import Structure
+from .structure import Structure, outer_pairs
 
 __all__ = [
     "bulged_lone_pairs",
@@ -223,11 +223,11 @@ def helix_bound(
     """
     pairs, n = target.pairs, len(target)
     i, j, u, v = helix
-    inner = _branches(pairs, u + 1, v)
+    inner = outer_pairs(pairs, u + 1, v)
     enclosing = _enclosing(pairs, i)
     pair_units = {(i + d, j - d) for d in range(u - i + 1)}
     sites: set[int] = set()
-    outer = [] if enclosing is None else _branches(pairs, enclosing[0] + 1, enclosing[1])
+    outer = [] if enclosing is None else outer_pairs(pairs, enclosing[0] + 1, enclosing[1])
     if enclosing is not None and (len(outer) < 2 or len(outer) - 1 + len(inner) < 2):
         # The helix sits in an interior loop or bulge, or the merged loop is one (or a hairpin): those
         # loops' energies depend on the enclosing pair and on every branch's pair.
@@ -306,15 +306,3 @@ def _enclosing(pairs: tuple[int, ...], site: int) -> tuple[int, int] | None:
             return p, pairs[p]
         p = pairs[p] - 1 if 0 <= pairs[p] < p else p - 1
     return None
-
-
-def _branches(pairs: tuple[int, ...], lo: int, hi: int) -> list[tuple[int, int]]:
-    """The pairs directly within sites lo..hi-1 (the branches of the loop those sites lie in)."""
-    found, site = [], lo
-    while site < hi:
-        if pairs[site] > site:
-            found.append((site, pairs[site]))
-            site = pairs[site] + 1
-        else:
-            site += 1
-    return found
