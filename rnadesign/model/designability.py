@@ -24,7 +24,7 @@ Three kinds, all exact for ViennaRNA's model:
    them (a hairpin's own bases at the best choice for its closing pair, which only the hairpin's energy
    sees). Two GC pairs around a triloop as a branch of the exterior loop, say, never beat the open chain.
    Of the 211 generated structures of at most 120 nt that expert iteration's designer left unsolved in
-   10 s (session 27, ``scripts/measure/designability.py``), 61 are proven so (92 with a larger limit).
+   10 s (session 27, ``scripts/measure/designability.py``), 61 are proven so (93 with a larger limit).
 
 A target without a proof is never called undesignable: Eterna100-V2 #68 and #99, which no published
 algorithm has solved, are designable (the players' Vienna 2 solutions in ``data/eterna100_puzzles.tsv`` fold

@@ -12,8 +12,8 @@ Usage:
     python scripts/measure/designability.py runs/hard.txt --limit 400000 --verify 100
 
 Session 27: of the 211 generated structures of at most 120 nt that ei-3's designer left unsolved in 10 s,
-61 are proven at the default limit (20,000 assignments a helix, 2 s in all), 79 at 100,000 (49 s) and
-92 at 400,000 (209 s); none of the 99 Eterna100-V2 puzzles with a disclosed player solution, nor any of
+61 are proven at the default limit (20,000 assignments a helix, 2 s in all), 79 at 100,000 (50-90 s) and
+93 at 400,000 (150 s); none of the 99 Eterna100-V2 puzzles with a disclosed player solution, nor any of
 the 5,849 structures expert iteration solved (ei-1, ei-3), has a proof.
 
 Prints one line per target with a proof, and the count.
