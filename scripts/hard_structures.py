@@ -28,22 +28,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-length", type=int, default=200)
     parser.add_argument("--keep-undesignable", action="store_true", help="keep structures proven undesignable")
     args = parser.parse_args(argv)
-    draws = args.count
-    while True:  # the first draws of a larger batch are the smaller batch's: the output is reproducible
+    draws, kept, dropped = args.count, [], 0
+    while len(kept) < args.count:
+        # The first draws of a larger batch are the smaller batch's: only the new ones are checked, and the
+        # output is reproducible.
         structures = random_structures(draws, seed=args.seed, min_length=args.min_length, max_length=args.max_length)
         if args.keep_undesignable:
-            kept, dropped = structures, 0
+            kept = structures
             break
-        kept, dropped = [], 0
-        for structure in structures:
+        for structure in structures[len(kept) + dropped :]:
             if undesignable(parse_structure(structure, warn=False)):
                 dropped += 1
             else:
                 kept.append(structure)
                 if len(kept) == args.count:
                     break
-        if len(kept) == args.count:
-            break
         draws *= 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("".join(s + "\n" for s in kept), encoding="utf-8")

@@ -13,6 +13,7 @@ from rnadesign.model.designability import (
     lone_pair_bound,
     losing_helices,
     undesignable,
+    without_helix,
 )
 from rnadesign.model.folding import FoldingModel, fold, hamming
 from rnadesign.model.structure import parse_structure
@@ -81,14 +82,6 @@ def test_a_lone_pair_in_an_interior_loop_is_not_claimed():
     assert bulged_lone_pairs(target) == []
 
 
-def _without(target, helix) -> str:
-    i, j, k, _ = helix
-    letters = list(target.dot_bracket)
-    for d in range(k - i + 1):
-        letters[i + d] = letters[j - d] = "."
-    return "".join(letters)
-
-
 def test_a_two_pair_stem_around_a_triloop_in_the_exterior_loop_always_loses():
     target = parse_structure(".....(((((.....)))))....((...))....")
     assert helices(target) == [(5, 19, 9, 15), (24, 30, 25, 29)]
@@ -96,7 +89,7 @@ def test_a_two_pair_stem_around_a_triloop_in_the_exterior_loop_always_loses():
     reasons = undesignable(target)
     assert len(reasons) == 1 and "helix 25-31 to 26-30" in reasons[0] and "0.40 kcal/mol" in reasons[0]
     # The bound holds on sequences it never enumerated (ViennaRNA's own evaluation), and no fold builds it.
-    without = _without(target, (24, 30, 25, 29))
+    without = without_helix(target, (24, 30, 25, 29))
     rng = np.random.default_rng(4)
     for _ in range(200):
         fc = RNA.fold_compound(_random_design(target, rng))
@@ -114,7 +107,7 @@ def test_a_helix_bound_holds_on_designs_it_never_enumerated():
     assert [helix for helix, _ in proofs] == [(0, 6, 1, 5), (24, 30, 25, 29)]
     rng = np.random.default_rng(5)
     for helix, bound in proofs:
-        without = _without(target, helix)
+        without = without_helix(target, helix)
         for _ in range(100):
             fc = RNA.fold_compound(_random_design(target, rng))
             assert fc.eval_structure(target.dot_bracket) - fc.eval_structure(without) >= bound - 1e-4, helix
@@ -126,7 +119,8 @@ def test_a_helix_that_can_win_is_no_proof_and_its_witness_wins():
     bound, witness = helix_bound("A" * len(target), target, helix)
     assert bound <= 0 and losing_helices(target) == []
     fc = RNA.fold_compound(witness)
-    assert fc.eval_structure(target.dot_bracket) - fc.eval_structure(_without(target, helix)) == pytest.approx(bound)
+    difference = fc.eval_structure(target.dot_bracket) - fc.eval_structure(without_helix(target, helix))
+    assert difference == pytest.approx(bound)
 
 
 def test_a_helix_with_too_many_assignments_gives_no_proof():

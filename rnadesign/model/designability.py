@@ -49,6 +49,7 @@ __all__ = [
     "lone_pair_bound",
     "losing_helices",
     "undesignable",
+    "without_helix",
 ]
 
 #: Helices of at most this many stacked pairs are tried by :func:`losing_helices` (three found no more
@@ -184,8 +185,17 @@ def losing_helices(
     """(helix, bound) for every helix of at most ``max_pairs`` pairs whose :func:`helix_bound` is above zero:
     the target without it is at least ``bound`` kcal/mol lower on every sequence. Lone pairs across a
     one-base bulge are left to :func:`lone_pair_bound`. Exact only with dangles 0 or 2 (empty otherwise)."""
+    return list(_losing_helices(target, model, max_pairs, limit))
+
+
+@functools.lru_cache(maxsize=64)
+def _losing_helices(
+    target: Structure, model: FoldingModel, max_pairs: int, limit: int
+) -> tuple[tuple[tuple[int, int, int, int], float], ...]:
+    """:func:`losing_helices`, kept for the last targets asked (a helix that loses costs up to ``limit``
+    evaluations, and the measuring script asks twice: for the proofs and to check them)."""
     if model.dangles not in _LOCAL_DANGLES:
-        return []
+        return ()
     bulged = {(a, b) for a, b, _, _ in bulged_lone_pairs(target)}
     sequence = gc_sequence(target)
     found = []
@@ -196,7 +206,16 @@ def losing_helices(
         result = helix_bound(sequence, target, helix, model, limit=limit)
         if result is not None and result[0] > 0:
             found.append((helix, result[0]))
-    return found
+    return tuple(found)
+
+
+def without_helix(target: Structure, helix: tuple[int, int, int, int]) -> str:
+    """``target``'s dot-bracket with every pair of ``helix`` (i, j, u, v) left unpaired."""
+    i, j, u, _ = helix
+    letters = list(target.dot_bracket)
+    for d in range(u - i + 1):
+        letters[i + d] = letters[j - d] = "."
+    return "".join(letters)
 
 
 def helix_bound(
@@ -249,10 +268,7 @@ def helix_bound(
     units = sorted(pair_units)
     choices = [PAIRS] * len(units) + ["ACGU"] * len(free)
     count = len(PAIRS) ** len(units) * 4 ** len(free)
-    without = list(target.dot_bracket)
-    for d in range(u - i + 1):
-        without[i + d] = without[j - d] = "."
-    structures = [target.dot_bracket, "".join(without)]
+    structures = [target.dot_bracket, without_helix(target, helix)]
     letters = list(sequence)
 
     def difference(choice: tuple[str, ...]) -> tuple[float, str]:

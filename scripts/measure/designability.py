@@ -48,17 +48,16 @@ def verify(target: Structure, designs: int, rng: np.random.Generator, limit: int
     must never fall below the proof's bound (AssertionError naming the design otherwise). Returns the
     designs checked."""
     checked = 0
-    for (i, j, k, _), bound in designability.losing_helices(target, limit=limit):
-        without = list(target.dot_bracket)
-        for d in range(k - i + 1):
-            without[i + d] = without[j - d] = "."
+    for helix, bound in designability.losing_helices(target, limit=limit):
+        i, j, _, _ = helix
+        without = designability.without_helix(target, helix)
         for _ in range(designs):
             letters = list(rng.choice(list("ACGU"), size=len(target)))
             for a, b in enumerate(target.pairs):
                 if a < b:
                     letters[a], letters[b] = PAIRS[rng.integers(len(PAIRS))]
             fc = RNA.fold_compound("".join(letters))
-            difference = fc.eval_structure(target.dot_bracket) - fc.eval_structure("".join(without))
+            difference = fc.eval_structure(target.dot_bracket) - fc.eval_structure(without)
             assert difference >= bound - 1e-4, f"{target.dot_bracket}: helix {i + 1}-{j + 1}, {''.join(letters)}"
             checked += 1
     return checked
