@@ -136,7 +136,7 @@ def dimensions(mode: str = "learna") -> list[Dimension]:
 
 def _hybrid_dimensions() -> list[Dimension]:
     """The ensemble-aware search's own settings (``rnadesign.config.SearchConfig``), defaults as shipped."""
-    from rnadesign.config import FINISHES, OBJECTIVES
+    from rnadesign.config import FINISHES, HIERARCHY_TIMES, OBJECTIVES
     from rnadesign.modes import get_mode
 
     d = get_mode("hybrid").search_config(SearchConfig())  # hybrid's own values where SearchConfig leaves None
@@ -158,6 +158,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _categorical("repair_loops", ["no", "yes"], default="yes" if d.repair_loops else "no"),
         _categorical("repair_interiors", ["no", "yes"], default="yes" if d.repair_interiors else "no"),
         _float("hierarchy_share", (0.0, 0.8), default=d.hierarchy_share),
+        _categorical("hierarchy_time", list(HIERARCHY_TIMES), default=d.hierarchy_time),
         _int("hierarchy_leaf", (40, 200), log=True, default=d.hierarchy_leaf),
         _float("start_finish", (0.0, 0.5), default=d.start_finish),
         _float("adapt_rate", (0.0, 2.0), default=d.adapt_rate),

@@ -41,6 +41,8 @@ def test_short_targets_and_single_parts_are_designed_whole():
     assert not applies(one, SearchConfig(hierarchy_leaf=200))
     with pytest.raises(ConfigError, match="hierarchy_share"):
         SearchConfig(hierarchy_share=1.5)
+    with pytest.raises(ConfigError, match="hierarchy_time must be one of length, left"):
+        SearchConfig(hierarchy_time="even")
 
 
 def test_a_hierarchical_start_keeps_pairs_counts_folds_and_keeps_to_its_share(eterna):
@@ -55,6 +57,36 @@ def test_a_hierarchical_start_keeps_pairs_counts_folds_and_keeps_to_its_share(et
     for i, j in enumerate(target.pairs):
         if i < j:
             assert composed[i] + composed[j] in PAIRS
+
+
+def test_every_step_gets_at_least_its_length_s_share_of_the_parts_time(eterna, monkeypatch):
+    """#76's 17 steps (parts and joins) cover 6.7 times its sites: shares of the whole budget by length (the
+    default, ``hierarchy_time`` "length") run out after the first steps and leave the last ones hundredths
+    of a second (session 28). With "left" each step gets the time left in proportion to its sites among the
+    steps left, so at least its length's share of the budget even when every earlier step uses all of its own."""
+    from rnadesign.search import hierarchy
+
+    target = eterna(76)
+    given: list[tuple[int, float]] = []
+    part_run = hierarchy._part_run
+
+    def spy(run, part, lo, settings):
+        given.append((len(part), settings.time_limit))
+        return part_run(run, part, lo, settings)
+
+    monkeypatch.setattr(hierarchy, "_part_run", spy)
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=6, seed=1), seed=1)
+    start = designer_start(target, run.rng)
+    budget = 0.5 * 6
+    began = time.perf_counter()
+    hierarchical_start(run, SearchConfig(hierarchy_share=0.5, hierarchy_time="left"), start)
+    assert time.perf_counter() - began < budget + 0.5  # what a step leaves goes to the later ones, no more
+    steps = plan(target, SearchConfig().hierarchy_leaf)
+    assert [n for n, _ in given] == [hi - lo for _, lo, hi in steps]
+    sites = sum(n for n, _ in given)
+    assert sites > 6 * len(target)
+    for n, seconds in given:
+        assert seconds >= 0.7 * budget * n / sites, given
 
 
 def test_the_parts_runs_take_their_fold_estimate_from_the_whole_run_without_timing_a_fold(eterna, monkeypatch):

@@ -9,12 +9,14 @@ from pathlib import Path
 from ..errors import ConfigError
 from .checks import check_range, check_types, from_dict
 
-__all__ = ["FINISHES", "OBJECTIVES", "SearchConfig", "load_search_config"]
+__all__ = ["FINISHES", "HIERARCHY_TIMES", "OBJECTIVES", "SearchConfig", "load_search_config"]
 
 
 OBJECTIVES = ("ensemble-defect", "probability", "mixed", "gap")
 #: How the search finishes a new closest design (``SearchConfig.finish``).
 FINISHES = ("repair", "walk")
+#: How a long target's start shares the parts' time among its steps (``SearchConfig.hierarchy_time``).
+HIERARCHY_TIMES = ("length", "left")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,14 @@ class SearchConfig:
     takes before it (most long targets that start solves are solved within a second)."""
     hierarchy_share: float = 0.5
     """Most of the time limit the parts' designs take in all (each part in proportion to its length)."""
+    hierarchy_time: str = "length"
+    """How the parts' time (``hierarchy_share``) is shared among the steps of a long target's start, in the
+    order they run: ``length``, each step (part or join) at most its length's share of it, within what is
+    left; ``left``, each step the time left in proportion to its length among the steps left, so none is
+    starved. With ``length`` the shares add up to 1.5-6.7 times the time on Eterna100-V2's long puzzles (a
+    join covers its parts' sites again), and the last steps get hundredths of a second once the first ones
+    took theirs; ``left`` measured +1.5 puzzles a run on those puzzles at 30 s but one fewer Rfam-Taneda
+    solve at 60 s, so it stays off by the rule fixed before the runs (docs/design.md, session 28)."""
     adapt_rate: float | None = None
     """Online policy adaptation (:mod:`~rnadesign.search.adapt`): the step size of the per-target move policy's
     update toward each new best design; a restart then draws its fresh designs from that policy. 0 turns
@@ -133,6 +143,9 @@ class SearchConfig:
             check_range("hierarchy", self.hierarchy, 20, 10**6)
         check_range("hierarchy_leaf", self.hierarchy_leaf, 10, 10**6)
         check_range("hierarchy_share", self.hierarchy_share, 0, 0.9)
+        if self.hierarchy_time not in HIERARCHY_TIMES:
+            choices = ", ".join(HIERARCHY_TIMES)
+            raise ConfigError(f"hierarchy_time must be one of {choices}, got {self.hierarchy_time!r}")
         check_range("start_finish", self.start_finish, 0, 0.95)
         if self.adapt_rate is not None:
             check_range("adapt_rate", self.adapt_rate, 0, 10)

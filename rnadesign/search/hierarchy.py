@@ -110,9 +110,10 @@ def hierarchical_start(
     """A start for ``run.target`` composed of its parts' designs (see the module docstring).
 
     ``start`` (the designer's) gives the sites no part covers: helices' pairs and unpaired sites between
-    parts. The parts are designed within ``config.hierarchy_share`` of the time limit in all, each within
-    that share of it in proportion to its length, and each stops when its part folds; the folds are counted
-    on ``run``. Under constraints each part obeys its segment of them (see the module docstring).
+    parts. The parts and joins are designed within ``config.hierarchy_share`` of the time limit in all, each
+    within a share of it by its length (``config.hierarchy_time``), and each stops when its part folds; the
+    folds are counted on ``run``. Under constraints each part obeys its segment of them (see the
+    module docstring).
 
     ``priors`` (``hybrid``: the policy's action probabilities at every site of the whole target, as
     :func:`~rnadesign.runners.hybrid.policy_priors` gives them) make each part's search a ``hybrid`` one:
@@ -129,11 +130,10 @@ def hierarchical_start(
         settings, mode="search", num_solutions=1, constraints=None, progress_every=math.inf
     )
 
-    def design(lo: int, hi: int, first: str | None) -> str:
-        """The search's best design of the part [lo, hi), from ``first`` (None: a designer's start); with no
-        time or no design, ``first`` or the start's sites."""
+    def design(lo: int, hi: int, first: str | None, seconds: float) -> str:
+        """The search's best design of the part [lo, hi) within ``seconds``, from ``first`` (None: a designer's
+        start); with no time or no design, ``first`` or the start's sites."""
         fallback = first if first is not None else start[lo:hi]
-        seconds = min(share * (hi - lo) / len(target), parts_clock.left())
         if seconds <= 0:
             return fallback
         part = parse_structure(target.dot_bracket[lo:hi], warn=False)  # the target itself was checked
@@ -160,8 +160,19 @@ def hierarchical_start(
         time.perf_counter() - run.start,
         sum(kind == "part" for kind, _, _ in steps),
     )
+    # ``length``: each step at most its length's share of the budget. Those shares add up to 1.5-6.7 times
+    # the budget on Eterna100-V2's long puzzles (the joins cover their parts' sites again), so once the first
+    # steps took theirs the last parts and joins get hundredths of a second (#81: 0.04 s for a 55-nt part).
+    # ``left``: the time left in proportion to the step's sites among the sites of the steps left (this one's
+    # included): a step that ends early leaves its time to the later ones, and none is starved.
+    left_sites = sum(hi - lo for _, lo, hi in steps)
     for kind, lo, hi in steps:
-        letters[lo:hi] = design(lo, hi, None if kind == "part" else "".join(letters[lo:hi]))
+        if config.hierarchy_time == "left":
+            seconds = parts_clock.left() * (hi - lo) / left_sites
+        else:
+            seconds = min(share * (hi - lo) / len(target), parts_clock.left())
+        left_sites -= hi - lo
+        letters[lo:hi] = design(lo, hi, None if kind == "part" else "".join(letters[lo:hi]), seconds)
     _log.info("[%s] %6.1fs  parts designed and joined", run.name, time.perf_counter() - run.start)
     return "".join(letters)
 
