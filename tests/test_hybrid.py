@@ -9,6 +9,7 @@ import RNA
 
 from rnadesign.config import SearchConfig
 from rnadesign.design import DesignSettings, design
+from rnadesign.errors import ConfigError
 from rnadesign.model.alphabet import PAIRS
 from rnadesign.model.constraints import DesignConstraints
 from rnadesign.model.folding import FoldingModel, bonus_hairpins, energies, fold, hamming
@@ -130,6 +131,28 @@ def test_hybrid_tries_the_designers_start_before_sampling_the_policy():
     result = design(MULTILOOP, DesignSettings(mode="hybrid", time_limit=30, seed=3))
     assert result.solved and result.sequence == start
     assert result.episodes == 1  # no policy episode was sampled
+
+
+@pytest.mark.parametrize("share", [0.0, 0.001])
+def test_the_policys_first_designs_keep_to_their_share(share, eterna, monkeypatch):
+    """``policy_share`` ends the policy's first designs at that share of the limit (session 28: uncapped, its
+    32 episodes and 10 evaluations took about 5 s of a 10 s limit on a 400-nt puzzle)."""
+    episodes = []
+    record = DesignRun.record_episode
+
+    def counted(self, sequence, *args, **kwargs):
+        episodes.append(sequence)
+        return record(self, sequence, *args, **kwargs)
+
+    monkeypatch.setattr(DesignRun, "record_episode", counted)
+    target = eterna(60)  # 106 nt: the designer's start does not solve it, so the policy samples
+    settings = DesignSettings(mode="hybrid", time_limit=2, seed=1, search=SearchConfig(policy_share=share))
+    result = design(target, settings)
+    # uncapped, 32 episodes; capped at 2 ms, the first episode ends past it and the sampling with it
+    assert len(episodes) == (32 if share == 0 else 1)
+    assert result.sequence and fold(result.sequence)[0] == result.structure
+    with pytest.raises(ConfigError, match="policy_share"):
+        SearchConfig(policy_share=1.5)
 
 
 def test_time_running_out_while_reseeding_ends_the_search_cleanly():

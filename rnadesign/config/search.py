@@ -46,6 +46,11 @@ class SearchConfig:
     policy_designs: int = 32
     """Designs sampled from the policy to seed the population beside the designer's start (``hybrid``;
     reseeds take half as many)."""
+    policy_share: float = 0.0
+    """``hybrid``: most of the time limit the policy's first designs (their episodes and their evaluations)
+    may take before the search's loop; 0, the default: no cap (they take what ``policy_designs`` episodes
+    take: about 5 s at 400 nt, half of a 10 s limit). 0.1 measured no better at 10 s (docs/design.md,
+    session 28): on long targets the policy's designs are often the closest the search has."""
     policy_prior: float = 0.5
     """``hybrid``: weight of the policy's action probabilities in the mutation priors (the designer's
     weights take the rest)."""
@@ -134,6 +139,7 @@ class SearchConfig:
         check_range("bonus_hairpins", self.bonus_hairpins, 0, 1)
         check_range("policy_designs", self.policy_designs, 1, 10000)
         check_range("policy_prior", self.policy_prior, 0, 1)
+        check_range("policy_share", self.policy_share, 0, 1)
         check_range("patience", self.patience, 1, 10**6)
         if self.restart not in ("fresh", "best"):
             raise ConfigError(f"restart must be 'fresh' or 'best', got {self.restart!r}")

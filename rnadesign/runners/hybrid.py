@@ -98,15 +98,22 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     if not parts:
         priors = policy_priors(run.target, agent, network)
     episodes = policy_episodes(run, agent, policy, network)
+    # ``policy_share``: the first designs (episodes and evaluations) end at this share of the limit, so on a
+    # long target under a short limit the search's loop still gets its time.
+    cap = config.policy_share * run.settings.time_limit
+    seeding = run.clock.share(cap) if cap > 0 else None
 
-    def sample(n: int) -> list[str]:
+    def spent() -> bool:
+        return seeding is not None and seeding.left() <= 0
+
+    def sample(n: int, capped: bool = False) -> list[str]:
         designs: list[tuple[int, str]] = []
         for info in episodes:
             if not info["folded"]:
                 break
             run.record_episode(info["sequence"], info["distance"], info["folds"])
             designs.append((info["distance"], info["sequence"]))
-            if len(designs) >= n or run.should_stop():
+            if len(designs) >= n or run.should_stop() or (capped and spent()):
                 break
         designs.sort()
         return [sequence for _, sequence in designs[: config.population]]
@@ -114,5 +121,11 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     search.reseed = sample
     if priors is not None:
         search.mix_priors(priors)
-    search.seed(sample(config.policy_designs))
+    if seeding is None:
+        search.seed(sample(config.policy_designs))
+    else:
+        for design in sample(config.policy_designs, capped=True):  # the closest first
+            if spent():
+                break
+            search.seed([design])
     search.run_until_done()
