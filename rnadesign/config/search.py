@@ -95,7 +95,7 @@ class SearchConfig:
     """How the parts' time (``hierarchy_share``) is shared among the steps of a long target's start, in the
     order they run: ``length``, each step (part or join) at most its length's share of it, within what is
     left; ``left``, each step the time left in proportion to its length among the steps left, so none is
-    starved. With ``length`` the shares add up to 1.5-6.7 times the time on Eterna100-V2's long puzzles (a
+    starved. With ``length`` the shares add up to as much as 6.7 times the time on Eterna100-V2's long puzzles (a
     join covers its parts' sites again), and the last steps get hundredths of a second once the first ones
     took theirs; ``left`` measured +1.5 puzzles a run on those puzzles at 30 s but one fewer Rfam-Taneda
     solve at 60 s, so it stays off by the rule fixed before the runs (docs/design.md, session 28)."""

@@ -160,7 +160,7 @@ def hierarchical_start(
         time.perf_counter() - run.start,
         sum(kind == "part" for kind, _, _ in steps),
     )
-    # ``length``: each step at most its length's share of the budget. Those shares add up to 1.5-6.7 times
+    # ``length``: each step at most its length's share of the budget. Those shares add up to as much as 6.7 times
     # the budget on Eterna100-V2's long puzzles (the joins cover their parts' sites again), so once the first
     # steps took theirs the last parts and joins get hundredths of a second (#81: 0.04 s for a 55-nt part).
     # ``left``: the time left in proportion to the step's sites among the sites of the steps left (this one's
