@@ -121,7 +121,7 @@ def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     search.reseed = sample
     if priors is not None:
         search.mix_priors(priors)
-    if seeding is None:
+    if seeding is None:  # seed() repairs every design to the constraints before it evaluates any: as before
         search.seed(sample(config.policy_designs))
     else:
         for design in sample(config.policy_designs, capped=True):  # the closest first

@@ -97,10 +97,7 @@ def main() -> None:
 
     search.seed, search.evaluate, search.parent, search._finish = seed_, evaluate_, parent_, finish_
     search.run_until_done = loop
-    hierarchy.hierarchical_start = hierarchical_
-    from rnadesign.runners import hybrid
-
-    hybrid.hierarchy.hierarchical_start = hierarchical_
+    hierarchy.hierarchical_start = hierarchical_  # the runners call it through this module
     STATE["start"] = time.perf_counter()
     result = one_puzzle.run(args, target)
     total = time.perf_counter() - STATE["start"]

@@ -17,10 +17,10 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-import RNA
 
 from rnadesign.design import DesignSettings, design
 from rnadesign.model.designability import undesignable
+from rnadesign.model.folding import fold
 from rnadesign.model.structure import parse_structure
 
 
@@ -41,7 +41,7 @@ def main() -> None:
         while len(records) < args.count:
             length = int(rng.integers(args.min_length, args.max_length + 1))
             sequence = "".join(rng.choice(list("ACGU"), length))
-            target = RNA.fold(sequence)[0]
+            target = fold(sequence)[0]  # the default model, as the designs are folded
             if target.count("(") < args.min_pairs:
                 continue
             proof = bool(undesignable(parse_structure(target, warn=False)))
