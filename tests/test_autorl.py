@@ -240,7 +240,7 @@ def killed_run(tmp_path_factory, taneda_target):
     out = tmp / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "autorl", "optimize", "--mode", "learna", "--targets", str(targets),
-         "--refine-share", "0", "--min-budget", "2", "--max-budget", "6", "--n-iterations", "1",
+         "--refine-share", "0", "--min-budget", "1", "--max-budget", "3", "--n-iterations", "1",
          "--workers", "2", "--ping-interval", "1", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -268,8 +268,8 @@ def test_a_killed_worker_does_not_hang_or_lose_the_run(killed_run):
     assert "exited with status" in stderr and "starting a replacement" in stderr
     assert "[4/4] config" in stderr  # the master knows how many evaluations BOHB's schedule makes
     results = [json.loads(line) for line in (out / "results.json").read_text().splitlines()]
-    # budgets 2 and 6 with eta 3: three configurations at 2 s, the best one again at 6 s
-    assert sorted(r[1] for r in results) == [2.0, 2.0, 2.0, 6.0]
+    # budgets 1 and 3 with eta 3: three configurations at 1 s, the best one again at 3 s
+    assert sorted(r[1] for r in results) == [1.0, 1.0, 1.0, 3.0]
     failed = [r for r in results if r[3] is None]
     assert len(failed) == 1 and "Worker died unexpectedly" in failed[0][4]
     finished = [r for r in results if r[3] is not None]
@@ -277,7 +277,7 @@ def test_a_killed_worker_does_not_hang_or_lose_the_run(killed_run):
     logged = {tuple(json.loads(line)[0]) for line in (out / "configs.json").read_text().splitlines()}
     assert {tuple(r[0]) for r in results} <= logged
     incumbent = json.loads(stdout)
-    assert incumbent["budget"] == 6.0 and incumbent["loss"] == min(r[3]["loss"] for r in finished if r[1] == 6.0)
+    assert incumbent["budget"] == 3.0 and incumbent["loss"] == min(r[3]["loss"] for r in finished if r[1] == 3.0)
 
 
 def test_best_exports_a_preset_that_rnadesign_designs_with(killed_run, tmp_path):
@@ -306,7 +306,7 @@ def test_report_prints_the_trajectory_and_writes_a_plot(killed_run, tmp_path):
     assert "4 evaluations, 1 failed" in proc.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     run = load_run(out)
-    assert run.trajectory()[-1].budget == 6.0
+    assert run.trajectory()[-1].budget == 3.0
 
 
 def test_an_out_that_cannot_be_created_fails_in_one_line_before_any_worker_starts(tmp_path):
@@ -330,14 +330,14 @@ def _copy_run(source: Path, target: Path) -> Path:
 def test_a_torn_last_line_is_ignored_and_a_resume_goes_on_after_it(killed_run, tmp_path):
     out = _copy_run(killed_run[0], tmp_path / "run")
     with open(out / "results.json", "a") as f:
-        f.write('[[0, 0, 1], 6.0, {"submitted": 1')  # a write cut short by a kill
+        f.write('[[0, 0, 1], 3.0, {"submitted": 1')  # a write cut short by a kill
     with open(out / "configs.json", "a") as f:
         f.write('[[0, 0, 9], {"learning_rate"')
     run = load_run(out)
     assert len(run.evaluations) == 4 and len(run.configs) == 3  # everything before the torn lines
     targets = tmp_path / "targets.txt"
     targets.write_text("\n".join(SMALL) + "\n")
-    common = ["optimize", "--targets", str(targets), "--min-budget", "2", "--max-budget", "6", "--n-iterations", "1",
+    common = ["optimize", "--targets", str(targets), "--min-budget", "1", "--max-budget", "3", "--n-iterations", "1",
               "--out", str(out)]  # fmt: skip
     again = autorl(*common, timeout=60)  # without --resume a folder that holds a run is refused
     assert again.returncode == 2 and "already holds a run" in again.stderr
@@ -347,7 +347,7 @@ def test_a_torn_last_line_is_ignored_and_a_resume_goes_on_after_it(killed_run, t
     assert len(runs) == 2 and runs[1]["resumed_from"] == str(out)  # the same log goes on
     rows = [json.loads(line) for line in (out / "results.json").read_text().splitlines()]
     assert len(rows) == 8 and {r[0][0] for r in rows} == {0, 1}  # the torn line is not glued to a new one
-    assert (out / "results.json.torn").read_text().startswith('[[0, 0, 1], 6.0, {"submitted": 1')
+    assert (out / "results.json.torn").read_text().startswith('[[0, 0, 1], 3.0, {"submitted": 1')
     assert len(load_run(out).evaluations) == 8
 
 
