@@ -23,7 +23,7 @@ import json
 from collections import Counter
 
 from rnadesign.model.alphabet import PAIRS
-from rnadesign.model.folding import fold
+from rnadesign.model.folding import fold, hamming
 from rnadesign.model.structure import parse_structure
 
 
@@ -68,7 +68,7 @@ def main() -> None:
                 for i, base in itertools.chain.from_iterable(change):
                     letters[i] = base
                 structure = fold("".join(letters))[0]
-                distance = sum(a != b for a, b in zip(structure, target))
+                distance = hamming(structure, target)
                 distances[distance] += 1
                 if distance == 0:
                     print(f"  fixed by {[(i, b) for i, b in itertools.chain.from_iterable(change)]}")
