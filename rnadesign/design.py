@@ -199,10 +199,10 @@ def _result(run: DesignRun) -> Design:
         "folds": run.folds,
         "folding": settings.folding,
     }
-    if run.constraints is not None:
+    if run.required is not None:
         common["constraints"] = settings.constraints.to_dict()
     if not run.solutions and not run.best_sequence:  # not even one design finished within the budget
-        if run.constraints is not None:
+        if run.required is not None:
             common.update(constraints_satisfied=False, violations=["no design finished"])
         return Design(sequence="", structure="", distance=len(structure), solved=False, time_s=elapsed, **common)
 
@@ -229,13 +229,13 @@ def _result(run: DesignRun) -> Design:
             len(metrics),
         )
     metrics = rank_designs(metrics)
-    if run.constraints is not None:
+    if run.required is not None:
         # Every solution satisfies them (DesignRun.record); the best unsolved design, which may fold into the
         # target, may not, and is then not solved.
-        ok = {m.sequence: run.constraints.satisfied(m.sequence) for m in metrics}
+        ok = {m.sequence: run.required.satisfied(m.sequence) for m in metrics}
         metrics = [m if ok[m.sequence] else replace(m, solved=False) for m in metrics]
         common["constraints_satisfied"] = ok[metrics[0].sequence]
-        common["violations"] = run.constraints.violations(metrics[0].sequence)
+        common["violations"] = run.required.violations(metrics[0].sequence)
     best = metrics[0]
     return Design(
         sequence=best.sequence,

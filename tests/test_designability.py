@@ -12,10 +12,13 @@ from rnadesign.model.designability import (
     helix_bound,
     lone_pair_bound,
     losing_helices,
+    motif_locks,
+    motif_witness,
+    tight_junction,
     undesignable,
     without_helix,
 )
-from rnadesign.model.folding import FoldingModel, fold, hamming
+from rnadesign.model.folding import FoldingModel, energies, fold, hamming
 from rnadesign.model.structure import parse_structure
 
 
@@ -181,3 +184,55 @@ def test_our_kept_designs_fold_into_their_puzzles_with_a_unique_mfe():
         structure, _ = fc.mfe()
         assert structure == puzzles[row["puzzle"]], row["puzzle"]
         assert [s.structure for s in fc.subopt(0)] == [structure], row["puzzle"]  # the MFE is unique
+
+
+def _swapped(target, remove, add) -> str:
+    letters = list(target.dot_bracket)
+    for i, j in remove:
+        letters[i] = letters[j] = "."
+    for i, j in add:
+        letters[i], letters[j] = "(", ")"
+    return "".join(letters)
+
+
+def test_taneda_11s_lone_pair_witness_beats_the_pair_dropped_and_both_partner_swaps():
+    target = _taneda("11")
+    [motif] = bulged_lone_pairs(target)
+    assert motif == (104, 126, (105, 124), 125)
+    junction = tight_junction(target, motif)
+    assert junction == ((81, 231), (82, 103), (127, 230))
+    margin, bases = motif_witness(target, motif)
+    assert margin < 0
+    (p0, b1, b3), (a, b) = junction, motif[:2]
+    decoys = [
+        (_swapped(target, [(a, b)], []), []),
+        (_swapped(target, [p0, (a, b)], [(p0[0], a), (b, p0[1])]), [(p0[0], a), (b, p0[1])]),
+        (_swapped(target, [b1, b3], [(b1[0], b3[1]), (b1[1], b3[0])]), [(b1[0], b3[1]), (b1[1], b3[0])]),
+    ]
+    # On designs the witness never saw (random bases elsewhere, every target pair canonical), the target
+    # still beats every decoy that can form, by the witness's margin where the energy is local to the units.
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        letters = list(_random_design(target, rng))
+        for site, base in bases.items():
+            letters[site] = base
+        sequence = "".join(letters)
+        on_target, *on_decoys = energies(sequence, [target.dot_bracket] + [d for d, _ in decoys])
+        assert on_target - on_decoys[0] == pytest.approx(margin, abs=0.02)  # the pair dropped: units only
+        for (_, new), energy in zip(decoys[1:], on_decoys[1:]):
+            assert sequence[new[0][0]] + sequence[new[0][1]] not in PAIRS or on_target < energy
+
+
+def test_motif_locks_fix_only_the_motifs_units_within_a_sequence_constraint():
+    target = _taneda("10")
+    pattern, margins = motif_locks(target)
+    assert len(margins) == 2 and max(margins) < 0
+    fixed = {k for k, c in enumerate(pattern) if c != "N"}
+    assert {85, 99, 86, 97, 98, 183, 206} <= fixed and len(fixed) < 25
+    assert tight_junction(target, bulged_lone_pairs(target)[1]) is None
+    # Under a constraint that allows only G or C at the first motif's pair, the witness keeps to it.
+    allowed = tuple("GC" if k in (85, 99) else "ACGU" for k in range(len(target)))
+    constrained, _ = motif_locks(target, allowed=allowed)
+    assert {constrained[85], constrained[99]} <= set("GC")
+    assert motif_locks(_taneda("20")) is None  # its lone pair always loses: no witness
+    assert motif_locks(parse_structure("((((....))))")) is None  # no such motif

@@ -348,3 +348,22 @@ def test_interior_loop_units_only_near_the_miss_and_only_allowed_choices():
     # few enough to enumerate: every combination once (the bulge: 6 x 6 pairs x 4 at its one site)
     everything = _interior_changes(sequence, [(30, 44, 32, 43)], np.random.default_rng(0), 1000, None)
     assert len(everything) == len(set(everything)) == 6 * 6 * 4 - 1
+
+
+#: A lone pair across a one-base bulge, the middle branch of a four-way junction without unpaired bases (the
+#: motif that holds Rfam-Taneda #10 and #11).
+JUNCTION = "((((((((....))))(((((....)))).)((((....))))))))"
+
+
+@pytest.mark.parametrize("mode", ["search", "hybrid"])
+def test_locked_motifs_keep_their_witness_within_the_users_constraints_and_the_design_refolds(mode):
+    from rnadesign.model.designability import motif_locks
+
+    target = parse_structure(JUNCTION)
+    user = DesignConstraints(sequence="GG*")
+    pattern, _ = motif_locks(target, allowed=user.bind(target).allowed)
+    settings = DesignSettings(mode=mode, time_limit=8, seed=3, constraints=user, search=SearchConfig(lock_motifs=True))
+    result = design(target, settings)
+    assert result.solved and fold(result.sequence)[0] == JUNCTION
+    assert result.sequence.startswith("GG")
+    assert all(c == "N" or result.sequence[k] == c for k, c in enumerate(pattern))

@@ -55,10 +55,14 @@ class DesignRun:
         self.target = target
         self.settings = settings
         self.constraints: BoundConstraints | None = None
-        """The settings' constraints bound to the target; None when nothing is constrained (every runner
-        then runs exactly as without them)."""
+        """What every design is drawn under: the settings' constraints bound to the target and, where the
+        search locks fragile motifs (``SearchConfig.lock_motifs``), those locks; None when nothing is
+        constrained (every runner then runs exactly as without them)."""
         if settings.constraints is not None and settings.constraints.active:
             self.constraints = settings.constraints.bind(target)
+        self.required: BoundConstraints | None = self.constraints
+        """The settings' constraints, which a solution must satisfy and the result reports. The designers
+        draw under :attr:`constraints`, which may hold more (``SearchConfig.lock_motifs``), never less."""
         self.seed = seed
         self.name = name
         self.on_best = on_best
@@ -139,7 +143,7 @@ class DesignRun:
             self.record(sequence, distance)
             return
         self.record(sequence, distance)
-        solved = distance == 0 and (self.constraints is None or self.constraints.satisfied(sequence))
+        solved = distance == 0 and (self.required is None or self.required.satisfied(sequence))
         if solved or distance > self.best_policy_distance:
             return
         self.best_policy_distance = distance
@@ -165,10 +169,10 @@ class DesignRun:
 
         Under constraints a design that satisfies them beats any that does not, and only one that does
         can be a solution."""
-        if self.constraints is None:
+        if self.required is None:
             satisfied, better = True, distance < self.best_distance
         else:
-            satisfied = self.constraints.satisfied(sequence)
+            satisfied = self.required.satisfied(sequence)
             better = (not satisfied, distance) < (not self.best_satisfied, self.best_distance)
         if better:
             self.best_distance, self.best_sequence, self.best_satisfied = distance, sequence, satisfied

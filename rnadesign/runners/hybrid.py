@@ -6,6 +6,7 @@ mixed into the mutation priors. The one place the policy (:mod:`rnadesign.rl`) m
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 
 import numpy as np
@@ -20,7 +21,9 @@ from ..search import hierarchy
 from ..search.ensemble import UNPAIRED, EnsembleSearch, designer_start
 from .sampling import policy_episodes
 
-__all__ = ["policy_priors", "run_hybrid", "run_search", "seed_start"]
+__all__ = ["lock_motifs", "policy_priors", "run_hybrid", "run_search", "seed_start"]
+
+_log = logging.getLogger(__name__)
 
 
 def policy_priors(target: Structure, agent: AgentConfig, network: NumpyPolicy) -> tuple[np.ndarray, np.ndarray] | None:
@@ -71,8 +74,36 @@ def seed_start(
     search.seed([composed])
 
 
+def lock_motifs(run: DesignRun, config: SearchConfig) -> None:
+    """With ``config.lock_motifs``, every design of the run (start, parts, policy draws, search, repair) sets
+    each lone pair across a one-base bulge and its neighbourhood to the bases with which the target beats the
+    motif's local decoys by the most (:func:`~rnadesign.model.designability.motif_locks`): a sequence
+    constraint added to the run's own (within them). Nothing changes for a target without such a motif."""
+    if not config.lock_motifs:
+        return
+    from ..model.constraints import ConstraintError, DesignConstraints
+    from ..model.designability import motif_locks
+
+    bound = run.constraints
+    allowed, options = (None, None) if bound is None else (bound.allowed, bound.pair_options)
+    locks = motif_locks(run.target, run.settings.folding, allowed, options)
+    if locks is None:
+        return
+    pattern, margins = locks
+    try:
+        locked = DesignConstraints.of_target(None if bound is None else bound.constraints, pattern)
+        if locked is not None:  # always, a pattern being given
+            run.constraints = locked.bind(run.target)
+    except ConstraintError as error:  # the lock and the run's GC window or motifs cannot both hold
+        _log.info("[%s] fragile motifs left unlocked: %s", run.name, error)
+        return
+    sites = sum(c != "N" for c in pattern)
+    _log.info("[%s] %d fragile motif(s) locked (%d sites), margins %s kcal/mol", run.name, len(margins), sites, margins)
+
+
 def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyFile | None = None) -> None:
     """``search`` mode: the ensemble-aware search from a designer's start, no policy (an ablation)."""
+    lock_motifs(run, run.settings.search)
     search = EnsembleSearch(run, run.settings.search)
     seed_start(search, run, run.settings.search)
     search.run_until_done()
@@ -81,6 +112,7 @@ def run_search(run: DesignRun, agent: AgentConfig | None = None, policy: PolicyF
 def run_hybrid(run: DesignRun, agent: AgentConfig, policy: PolicyFile) -> None:
     """``hybrid`` mode: the policy's designs seed (and reseed) the ensemble-aware search."""
     config = run.settings.search
+    lock_motifs(run, config)
     search = EnsembleSearch(run, config)
     # The policy's designs are proposals for the search, which spends the folds of the 4^k local step better.
     agent = dataclasses.replace(agent, env=dataclasses.replace(agent.env, mutation_threshold=0))
