@@ -158,6 +158,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _categorical("finish", list(FINISHES), default=d.finish),
         _categorical("repair_loops", ["no", "yes"], default="yes" if d.repair_loops else "no"),
         _categorical("repair_interiors", ["no", "yes"], default="yes" if d.repair_interiors else "no"),
+        _categorical("lock_motifs", ["no", "yes"], default="yes" if d.lock_motifs else "no"),
         _float("hierarchy_share", (0.0, 0.8), default=d.hierarchy_share),
         _categorical("hierarchy_time", list(HIERARCHY_TIMES), default=d.hierarchy_time),
         _int("hierarchy_leaf", (40, 200), log=True, default=d.hierarchy_leaf),
@@ -216,7 +217,7 @@ def to_search_config(config: Mapping[str, Any]) -> SearchConfig:
     unknown = sorted(set(c) - known)
     if unknown:
         raise AutoRLError(f"unknown search hyperparameter(s) {', '.join(unknown)}")
-    for flag in ("policy_parts", "repair_loops", "repair_interiors", "chimera"):  # yes/no in the space
+    for flag in ("policy_parts", "repair_loops", "repair_interiors", "lock_motifs", "chimera"):  # yes/no
         if flag in c:
             c[flag] = c[flag] in ("yes", True)
     return SearchConfig(**{k: float(v) if k in _FLOATS else v for k, v in c.items()})

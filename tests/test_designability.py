@@ -12,13 +12,11 @@ from rnadesign.model.designability import (
     helix_bound,
     lone_pair_bound,
     losing_helices,
-    motif_locks,
-    motif_witness,
-    tight_junction,
     undesignable,
     without_helix,
 )
 from rnadesign.model.folding import FoldingModel, energies, fold, hamming
+from rnadesign.model.fragile import motif_locks, motif_witness, tight_junction
 from rnadesign.model.structure import parse_structure
 
 

@@ -357,7 +357,7 @@ JUNCTION = "((((((((....))))(((((....)))).)((((....))))))))"
 
 @pytest.mark.parametrize("mode", ["search", "hybrid"])
 def test_locked_motifs_keep_their_witness_within_the_users_constraints_and_the_design_refolds(mode):
-    from rnadesign.model.designability import motif_locks
+    from rnadesign.model.fragile import motif_locks
 
     target = parse_structure(JUNCTION)
     user = DesignConstraints(sequence="GG*")

@@ -82,7 +82,7 @@ def lock_motifs(run: DesignRun, config: SearchConfig) -> None:
     if not config.lock_motifs:
         return
     from ..model.constraints import ConstraintError, DesignConstraints
-    from ..model.designability import motif_locks
+    from ..model.fragile import motif_locks
 
     bound = run.constraints
     allowed, options = (None, None) if bound is None else (bound.allowed, bound.pair_options)
