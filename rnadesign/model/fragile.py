@@ -146,8 +146,9 @@ def motif_locks(
     """A sequence constraint (IUPAC letters, N where free) that sets every lone pair across a one-base bulge
     and its neighbourhood to its :func:`motif_witness`, and the witnesses' margins; None when the target has
     no such motif, the dangles reach further than the units (1 and 3), or a motif has no witness that beats
-    its decoys (the target is then proven undesignable, or the constraint leaves no witness). Motifs whose
-    units overlap keep the first one's bases."""
+    its decoys (against the pair's removal alone that is :func:`~rnadesign.model.designability.lone_pair_bound`'s
+    proof; a swap's margin also depends on bases outside the units, so there it proves nothing) or none the
+    constraint allows. Motifs whose units overlap keep the first one's bases."""
     motifs = bulged_lone_pairs(target)
     if not motifs or model.dangles not in _LOCAL_DANGLES:
         return None
