@@ -47,6 +47,7 @@ __all__ = [
     "helices",
     "helix_bound",
     "lone_pair_bound",
+    "lone_pair_units",
     "losing_helices",
     "undesignable",
     "without_helix",
@@ -130,15 +131,11 @@ def lone_pair_bound(
 ) -> tuple[float, str]:
     """The least E(target) - E(target without the lone pair) over every assignment of the motif's bases
     (the rest of ``sequence`` kept, every target pair of ``sequence`` canonical), and a sequence with it."""
-    a, b, inner, bulge = motif
-    pairs, n = target.pairs, len(target)
+    a, b = motif[0], motif[1]
     without = list(target.dot_bracket)
     without[a] = without[b] = "."
     structures = [target.dot_bracket, "".join(without)]
-    units: list[tuple[int, ...]] = [(a, b), inner, (bulge,)]
-    for site in (a - 1, b + 1):
-        if 0 <= site < n:
-            units.append((site,) if pairs[site] < 0 else (min(site, pairs[site]), max(site, pairs[site])))
+    units = lone_pair_units(target, motif)
     best = (float("inf"), sequence)
     for choice in itertools.product(*(PAIRS if len(unit) == 2 else "ACGU" for unit in units)):
         letters = list(sequence)
@@ -149,6 +146,18 @@ def lone_pair_bound(
         on_target, on_without = energies(candidate, structures, model)
         best = min(best, (on_target - on_without, candidate))
     return best
+
+
+def lone_pair_units(target: Structure, motif: tuple[int, int, tuple[int, int], int]) -> list[tuple[int, ...]]:
+    """The units E(target) - E(target without the motif's lone pair) depends on: the pair, its inner pair,
+    the bulge, and the neighbours a - 1 and b + 1 (a paired neighbour with its partner)."""
+    a, b, inner, bulge = motif
+    pairs, n = target.pairs, len(target)
+    units: list[tuple[int, ...]] = [(a, b), inner, (bulge,)]
+    for site in (a - 1, b + 1):
+        if 0 <= site < n:
+            units.append((site,) if pairs[site] < 0 else (min(site, pairs[site]), max(site, pairs[site])))
+    return units
 
 
 def gc_sequence(target: Structure) -> str:

@@ -12,7 +12,7 @@ import itertools
 import math
 
 from .alphabet import PAIRS
-from .designability import _LOCAL_DANGLES, bulged_lone_pairs, gc_sequence
+from .designability import _LOCAL_DANGLES, bulged_lone_pairs, gc_sequence, lone_pair_units
 from .folding import DEFAULT_MODEL, FoldingModel, energies
 from .structure import Structure
 
@@ -57,8 +57,7 @@ def motif_witness(
     the bases a sequence constraint allows) restricts the units' choices, and ``pair_options`` (per target
     pair, the pairs it may be) a pair's; an empty dict when none is left. Costs about 5,000 evaluations of
     two or three structures and 1,200 of four (0.3-0.6 s at 380 nt)."""
-    a, b, inner, bulge = motif
-    pairs, n = target.pairs, len(target)
+    a, b = motif[0], motif[1]
     dot = target.dot_bracket
 
     def changed(remove: list[Pair], add: list[Pair]) -> str:
@@ -69,10 +68,7 @@ def motif_witness(
             letters[i], letters[j] = "(", ")"
         return "".join(letters)
 
-    units: list[tuple[int, ...]] = [(a, b), inner, (bulge,)]
-    for site in (a - 1, b + 1):
-        if 0 <= site < n:
-            units.append((site,) if pairs[site] < 0 else (min(site, pairs[site]), max(site, pairs[site])))
+    units = lone_pair_units(target, motif)
     decoys: list[tuple[str, list[Pair]]] = [(changed([(a, b)], []), [])]
     junction = tight_junction(target, motif)
     if junction is not None:
