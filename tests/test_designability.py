@@ -10,6 +10,7 @@ from rnadesign.model.designability import (
     bulged_lone_pairs,
     helices,
     helix_bound,
+    helix_units,
     lone_pair_bound,
     losing_helices,
     undesignable,
@@ -131,11 +132,45 @@ def test_a_helix_with_too_many_assignments_gives_no_proof():
     assert losing_helices(target, FoldingModel(dangles=1)) == []
 
 
-def test_eterna100_v1_90_loses_its_lone_pairs_under_turner_2004():
-    """Eterna100-V1 #90 has no Vienna 2 player solution (the V2 set changed it): its lone pairs around
-    tetraloops at both ends always lose; V2's #90, with two pairs there, has a solution and no proof."""
-    target = parse_structure(next(t.text for t in load_dataset("eterna100-v1").targets if t.name == "90"), warn=False)
-    assert [(i + 1, j + 1) for (i, j, _, _), _ in losing_helices(target)] == [(1, 6), (395, 400)]
+def _puzzle_rows() -> list[dict[str, str]]:
+    import csv
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "data", "eterna100_puzzles.tsv")
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def test_eterna100_v1_proofs_fall_on_puzzles_eterna_could_not_solve_under_vienna_2():
+    """The V2 set changed the V1 puzzles that nobody solved under Vienna 2 (their "V1/Vienna2" sample is
+    "(Unsolved)"). Every V1 proof falls among those: #90 loses its lone pairs around tetraloops at both
+    ends, and #52, #57, #86 and #87 each a two-pair helix between two multiloops (or closing one from the
+    exterior loop), whose removal saves a multiloop's initiation."""
+    rows = {row["Puzzle #"]: row for row in _puzzle_rows()}
+    proven = {}
+    for entry in load_dataset("eterna100-v1").targets:
+        target = parse_structure(entry.text, warn=False)
+        if undesignable(target):
+            proven[entry.name] = [(i + 1, j + 1) for (i, j, _, _), _ in losing_helices(target)]
+            assert rows[entry.name]["Sample Solution (V1/Vienna2)"].strip() == "(Unsolved)", entry.name
+    expected = {"52": [(26, 67)], "57": [(1, 36)], "86": [(126, 193)], "87": [(44, 77)], "90": [(1, 6), (395, 400)]}
+    assert proven == expected
+
+
+def test_taneda_11s_two_pair_helix_between_two_multiloops_always_loses():
+    """Rfam-Taneda #11's helix 128-231 to 129-230 joins the four-way junction around its bulged lone pair to
+    a three-way multiloop: without it the two multiloops merge, and on every sequence that is at least
+    0.9 kcal/mol lower. The difference depends on eight bases: the helix's four and the four beside it."""
+    target = _taneda("11")
+    helix = (127, 230, 128, 229)
+    assert helix_units(target, helix) == ([(127, 230), (128, 229)], [126, 129, 228, 231], [])
+    reasons = undesignable(target)
+    assert len(reasons) == 1 and "helix 128-231 to 129-230" in reasons[0] and "0.90 kcal/mol" in reasons[0]
+    without = without_helix(target, helix)
+    rng = np.random.default_rng(11)
+    for _ in range(200):  # ViennaRNA's own evaluation of designs the proof never enumerated
+        fc = RNA.fold_compound(_random_design(target, rng))
+        assert fc.eval_structure(target.dot_bracket) - fc.eval_structure(without) >= 0.9 - 1e-4
 
 
 def test_every_disclosed_eterna100_v2_player_solution_folds_into_its_puzzle():
@@ -143,12 +178,7 @@ def test_every_disclosed_eterna100_v2_player_solution_folds_into_its_puzzle():
     whose Vienna 2 player solution is disclosed refolds to it under our ViennaRNA, and none is proven
     undesignable (a proof against a known solution would be a wrong proof). #100's solution is withheld by
     the Eterna team."""
-    import csv
-    import os
-
-    path = os.path.join(os.path.dirname(__file__), os.pardir, "data", "eterna100_puzzles.tsv")
-    with open(path, encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    rows = _puzzle_rows()
     puzzles = {t.name: t.text for t in load_dataset("eterna100-v2").targets}
     disclosed = {}
     for row in rows:

@@ -19,12 +19,15 @@ Three kinds, all exact for ViennaRNA's model:
 3. **A short helix that always loses** (:func:`losing_helices`): a helix of one or two stacked pairs
    whose removal leaves a structure ViennaRNA can form (its two neighbouring loops merged into one) that
    has the lower free energy on every sequence. The difference depends only on the bases of the pairs of
-   the loops around the helix (the loop it is a branch of and the loop it closes), of their neighbours,
-   and of a hairpin the helix closes; :func:`helix_bound` takes its least value over every assignment of
-   them (a hairpin's own bases at the best choice for its closing pair, which only the hairpin's energy
-   sees). Two GC pairs around a triloop as a branch of the exterior loop, say, never beat the open chain.
-   Of the 211 generated structures of at most 120 nt that expert iteration's designer left unsolved in
-   10 s (session 27, ``scripts/measure/designability.py``), 61 are proven so (93 with a larger limit).
+   the loops around the helix, of their neighbours, and of a hairpin the helix closes
+   (:func:`helix_units`; between two multiloops, only the helix's bases and the four beside it, since
+   the inner branches keep their terms in the merged loop); :func:`helix_bound` takes its least value
+   over every assignment of them (a hairpin's own bases at the best choice for its closing pair, which
+   only the hairpin's energy sees). Two GC pairs around a triloop as a branch of the exterior loop, say,
+   never beat the open chain, and Rfam-Taneda #11's two-pair helix between two multiloops loses by at
+   least 0.9 kcal/mol (the merged multiloop saves an initiation). Of the 211 generated structures of at
+   most 120 nt that expert iteration's designer left unsolved in 10 s (session 27,
+   ``scripts/measure/designability.py``), 71 are proven so.
 
 A target without a proof is never called undesignable: Eterna100-V2 #68 and #99, which no published
 algorithm has solved, are designable (the players' Vienna 2 solutions in ``data/eterna100_puzzles.tsv`` fold
@@ -227,6 +230,49 @@ def without_helix(target: Structure, helix: tuple[int, int, int, int]) -> str:
     return "".join(letters)
 
 
+def helix_units(
+    target: Structure, helix: tuple[int, int, int, int]
+) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """What E(target) - E(target without ``helix``) depends on under dangles 0 or 2, as (pairs whose two
+    bases both matter, bases that matter alone, the sites of a hairpin the helix closes).
+
+    Removing the helix (i, j, u, v) changes its stacks, the loop its outer pair (i, j) is a branch of, the
+    loop its inner pair (u, v) closes, and the merged loop that replaces them. When the helix is a branch of
+    the exterior loop or of a multiloop that stays one, every other branch of that loop keeps its term
+    (a branch's term sees its pair and the letters beside it, paired or not), so what changes is the
+    helix's own term (its outer pair, i - 1 and j + 1) and the loop it closes: a multiloop's closing term
+    (its inner pair, u + 1 and v - 1; the inner branches' terms are the same in the merged loop), an interior
+    loop's energy (both its pairs and its bases beside them, all of them in the loops of at most two bases a
+    side that ViennaRNA tabulates) together with the inner pair's new term, or a hairpin's energy. Otherwise
+    (the helix sits in an interior loop or bulge, or the merged loop is one or a hairpin) every pair of the
+    loops around the helix matters, with every base beside it. A base that matters and is paired is
+    listed with its partner when that matters too, else alone: any letter can pair with something.
+    """
+    pairs, n = target.pairs, len(target)
+    i, j, u, v = helix
+    inner = outer_pairs(pairs, u + 1, v)
+    enclosing = _enclosing(pairs, i)
+    outer = [] if enclosing is None else outer_pairs(pairs, enclosing[0] + 1, enclosing[1])
+    sites = {i + d for d in range(u - i + 1)} | {j - d for d in range(u - i + 1)}
+    if enclosing is not None and (len(outer) < 2 or len(outer) - 1 + len(inner) < 2):
+        around = [enclosing, *outer, *inner, (u, v)]
+    else:
+        sites.update((i - 1, j + 1, u + 1, v - 1))
+        around = []
+        if len(inner) == 1:
+            p, q = inner[0]
+            sites.update((p - 1, p, q, q + 1))
+    for a, b in around:
+        sites.update((a - 1, a, a + 1, b - 1, b, b + 1))
+    hairpin: list[int] = []
+    if not inner:  # the helix closes a hairpin: its bases are chosen, not enumerated
+        hairpin = list(range(u + 1, v)) if v - u - 1 <= _SPECIAL_HAIRPIN else [u + 1, v - 1]
+    sites = {site for site in sites if 0 <= site < n and site not in hairpin}
+    units = sorted({(min(s, pairs[s]), max(s, pairs[s])) for s in sites if pairs[s] in sites})
+    free = sorted(s for s in sites if pairs[s] not in sites)
+    return units, free, hairpin
+
+
 def helix_bound(
     sequence: str,
     target: Structure,
@@ -242,49 +288,27 @@ def helix_bound(
     With dangles 0 or 2 a loop's energy depends only on its pairs, their neighbours and, for a hairpin,
     its own bases, and an exterior loop's or a multiloop's is a sum of one term a branch (its pair and
     neighbours) and constants; removing the helix changes only the loop it is a branch of, its stacks, the
-    loop it closes, and the merged loop that replaces them. So the bases that matter are the helix's pairs,
-    the branches of the loop it closes, the enclosing pair and its other branches unless both the loop the
-    helix is a branch of and the merged loop are multiloops, and every neighbour of them (a paired
-    neighbour with its partner). A hairpin's own bases enter only its energy, so each assignment gives them
-    the best choice for its closing pair (:func:`_best_hairpin`) instead of enumerating them. The
-    enumeration stops at the first assignment on which the helix wins (bound <= 0).
+    loop it closes, and the merged loop that replaces them (:func:`helix_units` lists the bases that
+    matter). A hairpin's own bases enter only its energy, so each assignment gives them the best choice for
+    its closing pair (:func:`_best_hairpin`) instead of enumerating them. A base that matters but whose
+    partner does not is enumerated alone, its partner set to pair with it. The enumeration stops at the
+    first assignment on which the helix wins (bound <= 0).
     """
-    pairs, n = target.pairs, len(target)
-    i, j, u, v = helix
-    inner = outer_pairs(pairs, u + 1, v)
-    enclosing = _enclosing(pairs, i)
-    pair_units = {(i + d, j - d) for d in range(u - i + 1)}
-    sites: set[int] = set()
-    outer = [] if enclosing is None else outer_pairs(pairs, enclosing[0] + 1, enclosing[1])
-    if enclosing is not None and (len(outer) < 2 or len(outer) - 1 + len(inner) < 2):
-        # The helix sits in an interior loop or bulge, or the merged loop is one (or a hairpin): those
-        # loops' energies depend on the enclosing pair and on every branch's pair.
-        pair_units.add(enclosing)
-        pair_units.update(outer)
-    # Otherwise the helix is a branch of the exterior loop or of a multiloop that stays one: the loop's
-    # other branches and its closing pair keep their terms, and the helix's own go (with dangles 0 or 2 a
-    # branch's term sees its pair and its two neighbours).
-    pair_units.update(inner)
-    for a, b in list(pair_units):
-        sites.update((a - 1, a + 1, b - 1, b + 1))
-    hairpin: list[int] = []
-    if not inner:  # the helix closes a hairpin: its bases are chosen, not enumerated
-        hairpin = list(range(u + 1, v)) if v - u - 1 <= _SPECIAL_HAIRPIN else [u + 1, v - 1]
-    for site in sorted(sites):
-        if 0 <= site < n and pairs[site] >= 0:  # a paired neighbour brings its partner
-            pair_units.add((min(site, pairs[site]), max(site, pairs[site])))
-    free = sorted(s for s in sites if 0 <= s < n and pairs[s] < 0 and s not in hairpin)
-    units = sorted(pair_units)
+    i, _, u, v = helix
+    units, free, hairpin = helix_units(target, helix)
     choices = [PAIRS] * len(units) + ["ACGU"] * len(free)
     count = len(PAIRS) ** len(units) * 4 ** len(free)
     structures = [target.dot_bracket, without_helix(target, helix)]
     letters = list(sequence)
+    partners = [target.pairs[site] for site in free]
 
     def difference(choice: tuple[str, ...]) -> tuple[float, str]:
         for (a, b), bases in zip(units, choice):
             letters[a], letters[b] = bases
-        for site, base in zip(free, choice[len(units) :]):
+        for site, partner, base in zip(free, partners, choice[len(units) :]):
             letters[site] = base
+            if partner >= 0:
+                letters[partner] = _PARTNER[base]
         if hairpin:
             loop = _best_hairpin(v - u - 1, letters[u] + letters[v], model)
             for site, base in zip(hairpin, loop):
@@ -302,6 +326,9 @@ def helix_bound(
             return best
     return best if count <= limit else None
 
+
+#: A letter that pairs with each letter (for a base enumerated without its partner).
+_PARTNER = {"A": "U", "C": "G", "G": "C", "U": "A"}
 
 #: Hairpins of at most this many unpaired bases can be special loops of the energy model (tri-, tetra-
 #: and hexaloops), whose energy depends on every base; a longer one's, only on its closing pair and
