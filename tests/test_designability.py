@@ -8,6 +8,7 @@ from rnadesign.benchmark.datasets import load_dataset
 from rnadesign.model.alphabet import PAIRS
 from rnadesign.model.designability import (
     bulged_lone_pairs,
+    gc_sequence,
     helices,
     helix_bound,
     helix_units,
@@ -141,11 +142,27 @@ def _puzzle_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+def test_a_helix_whose_removal_leaves_a_loop_the_fold_cannot_form_is_no_proof():
+    """Removing the lone pair 14-44 (around a hairpin of 29) merges it into a bulge of 31 bases, which
+    ViennaRNA's fold never forms: that structure's lower energy proves nothing. With a hairpin of 28 the
+    bulge has 30 bases and the same pair is a proof."""
+    for size, proof in ((29, False), (28, True)):
+        target = parse_structure("(" + "((((....))))" + "(" + "." * size + ")" + ")")
+        helix = (13, 14 + size, 13, 14 + size)
+        without = without_helix(target, helix)
+        fc = RNA.fold_compound(gc_sequence(target))
+        assert fc.eval_structure(target.dot_bracket) > fc.eval_structure(without)  # lower, formable or not
+        assert bool(parse_structure(without, warn=False).unfoldable_loops()) is not proof
+        found = helix_bound(gc_sequence(target), target, helix)
+        assert (found is not None and found[0] > 0) is proof
+        assert (helix in [h for h, _ in losing_helices(target)]) is proof
+
+
 def test_eterna100_v1_proofs_fall_on_puzzles_eterna_could_not_solve_under_vienna_2():
     """The V2 set changed the V1 puzzles that nobody solved under Vienna 2 (their "V1/Vienna2" sample is
-    "(Unsolved)"). Every V1 proof falls among those: #90 loses its lone pairs around tetraloops at both
-    ends, and #52, #57, #86 and #87 each a two-pair helix between two multiloops (or closing one from the
-    exterior loop), whose removal saves a multiloop's initiation."""
+    "(Unsolved)"). Every V1 proof falls among those: #52, #57, #86 and #87 each lose a two-pair helix
+    between two multiloops (or closing one from the exterior loop), whose removal saves a multiloop's
+    initiation; #86, #90, #91 and #99 lone pairs around tri- or tetraloops."""
     rows = {row["Puzzle #"]: row for row in _puzzle_rows()}
     proven = {}
     for entry in load_dataset("eterna100-v1").targets:
@@ -153,7 +170,15 @@ def test_eterna100_v1_proofs_fall_on_puzzles_eterna_could_not_solve_under_vienna
         if undesignable(target):
             proven[entry.name] = [(i + 1, j + 1) for (i, j, _, _), _ in losing_helices(target)]
             assert rows[entry.name]["Sample Solution (V1/Vienna2)"].strip() == "(Unsolved)", entry.name
-    expected = {"52": [(26, 67)], "57": [(1, 36)], "86": [(126, 193)], "87": [(44, 77)], "90": [(1, 6), (395, 400)]}
+    expected = {
+        "52": [(26, 67)],
+        "57": [(1, 36)],
+        "86": [(108, 112), (126, 193), (202, 206)],
+        "87": [(44, 77)],
+        "90": [(1, 6), (395, 400)],
+        "91": [(295, 300)],
+        "99": [(143, 148)],
+    }
     assert proven == expected
 
 

@@ -23,11 +23,12 @@ Three kinds, all exact for ViennaRNA's model:
    (:func:`helix_units`; between two multiloops, only the helix's bases and the four beside it, since
    the inner branches keep their terms in the merged loop); :func:`helix_bound` takes its least value
    over every assignment of them (a hairpin's own bases at the best choice for its closing pair, which
-   only the hairpin's energy sees). Two GC pairs around a triloop as a branch of the exterior loop, say,
-   never beat the open chain, and Rfam-Taneda #11's two-pair helix between two multiloops loses by at
-   least 0.9 kcal/mol (the merged multiloop saves an initiation). Of the 211 generated structures of at
-   most 120 nt that expert iteration's designer left unsolved in 10 s (session 27,
-   ``scripts/measure/designability.py``), 71 are proven so.
+   only the hairpin's energy sees). A merged loop the fold cannot form (an interior loop of more than 30)
+   proves nothing. Two GC pairs around a triloop as a branch of the exterior loop, say, never beat the
+   open chain, and Rfam-Taneda #11's two-pair helix between two multiloops loses by at least 0.9 kcal/mol
+   (the merged multiloop saves an initiation). Of the 211 generated structures of at most 120 nt that
+   expert iteration's designer left unsolved in 10 s (session 27, ``scripts/measure/designability.py``),
+   86 are proven so (145 with a limit of 400,000).
 
 A target without a proof is never called undesignable: Eterna100-V2 #68 and #99, which no published
 algorithm has solved, are designable (the players' Vienna 2 solutions in ``data/eterna100_puzzles.tsv`` fold
@@ -42,13 +43,14 @@ import random
 
 from .alphabet import PAIRS
 from .folding import DEFAULT_MODEL, FoldingModel, energies
-from .structure import Structure, outer_pairs
+from .structure import Structure, outer_pairs, parse_structure
 
 __all__ = [
     "bulged_lone_pairs",
     "gc_sequence",
     "helices",
     "helix_bound",
+    "helix_units",
     "lone_pair_bound",
     "lone_pair_units",
     "losing_helices",
@@ -237,16 +239,19 @@ def helix_units(
     bases both matter, bases that matter alone, the sites of a hairpin the helix closes).
 
     Removing the helix (i, j, u, v) changes its stacks, the loop its outer pair (i, j) is a branch of, the
-    loop its inner pair (u, v) closes, and the merged loop that replaces them. When the helix is a branch of
-    the exterior loop or of a multiloop that stays one, every other branch of that loop keeps its term
-    (a branch's term sees its pair and the letters beside it, paired or not), so what changes is the
-    helix's own term (its outer pair, i - 1 and j + 1) and the loop it closes: a multiloop's closing term
-    (its inner pair, u + 1 and v - 1; the inner branches' terms are the same in the merged loop), an interior
-    loop's energy (both its pairs and its bases beside them, all of them in the loops of at most two bases a
-    side that ViennaRNA tabulates) together with the inner pair's new term, or a hairpin's energy. Otherwise
-    (the helix sits in an interior loop or bulge, or the merged loop is one or a hairpin) every pair of the
-    loops around the helix matters, with every base beside it. A base that matters and is paired is
-    listed with its partner when that matters too, else alone: any letter can pair with something.
+    loop its inner pair (u, v) closes, and the merged loop that replaces them; a loop's energy sees its
+    pairs and, of their neighbours, those on its own side. When the helix is a branch of the exterior loop
+    or of a multiloop that stays one, every other branch of that loop keeps its term (a branch's term sees
+    its pair and the letters beside it, paired or not), so what changes is the helix's own term (its outer
+    pair, i - 1 and j + 1) and the loop it closes: a multiloop's closing term (its inner pair, u + 1 and
+    v - 1; the inner branches' terms are the same in the merged loop), an interior loop's energy (both its
+    pairs and its bases beside them, all of them in the loops of at most two bases a side that ViennaRNA
+    tabulates) together with the inner pair's new term, or a hairpin's energy. When the loop outside is an
+    interior loop or bulge, or the merged loop is one or a hairpin, the enclosing pair and that loop's
+    other branch count as well, with their bases on the loop's side; a merged hairpin of at most 6 bases
+    (possibly a special loop) counts every base, and the helix's hairpin is then enumerated too. A base
+    that matters and is paired is listed with its partner when that matters too, else alone: any letter
+    can pair with something.
     """
     pairs, n = target.pairs, len(target)
     i, j, u, v = helix
@@ -254,19 +259,24 @@ def helix_units(
     enclosing = _enclosing(pairs, i)
     outer = [] if enclosing is None else outer_pairs(pairs, enclosing[0] + 1, enclosing[1])
     sites = {i + d for d in range(u - i + 1)} | {j - d for d in range(u - i + 1)}
-    if enclosing is not None and (len(outer) < 2 or len(outer) - 1 + len(inner) < 2):
-        around = [enclosing, *outer, *inner, (u, v)]
-    else:
-        sites.update((i - 1, j + 1, u + 1, v - 1))
-        around = []
-        if len(inner) == 1:
-            p, q = inner[0]
-            sites.update((p - 1, p, q, q + 1))
-    for a, b in around:
-        sites.update((a - 1, a, a + 1, b - 1, b, b + 1))
+    sites.update((i - 1, j + 1, u + 1, v - 1))  # the helix's term or interior loop outside, its loop inside
     hairpin: list[int] = []
     if not inner:  # the helix closes a hairpin: its bases are chosen, not enumerated
         hairpin = list(range(u + 1, v)) if v - u - 1 <= _SPECIAL_HAIRPIN else [u + 1, v - 1]
+    if enclosing is not None and (len(outer) < 2 or len(outer) - 1 + len(inner) < 2):
+        # The loop outside is an interior loop or bulge, or the merged loop is one or a hairpin: the
+        # enclosing pair and the loop's other branch count, with their bases on the loop's side.
+        e0, e1 = enclosing
+        sites.update((e0, e1, e0 + 1, e1 - 1))
+        for a, b in outer:
+            sites.update((a - 1, a, b, b + 1))
+        if not inner and len(outer) == 1 and e1 - e0 - 1 <= _SPECIAL_HAIRPIN:
+            # the merged loop is a hairpin that may be special: every base of it counts
+            sites.update(range(e0 + 1, e1))
+            hairpin = []
+    if len(inner) == 1:  # an interior loop inside: its inner pair gets a new term or loop in the merged one
+        p, q = inner[0]
+        sites.update((p - 1, p, q, q + 1))
     sites = {site for site in sites if 0 <= site < n and site not in hairpin}
     units = sorted({(min(s, pairs[s]), max(s, pairs[s])) for s in sites if pairs[s] in sites})
     free = sorted(s for s in sites if pairs[s] not in sites)
@@ -295,6 +305,8 @@ def helix_bound(
     first assignment on which the helix wins (bound <= 0).
     """
     i, _, u, v = helix
+    if parse_structure(without_helix(target, helix), warn=False).unfoldable_loops():
+        return None  # the fold cannot form the structure without the helix (a merged interior loop over 30)
     units, free, hairpin = helix_units(target, helix)
     choices = [PAIRS] * len(units) + ["ACGU"] * len(free)
     count = len(PAIRS) ** len(units) * 4 ** len(free)

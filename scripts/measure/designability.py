@@ -20,11 +20,13 @@ Session 27: of the 211 generated structures of at most 120 nt that ei-3's design
 the 5,849 structures expert iteration solved (ei-1, ei-3), has a proof.
 
 Session 31: the helix proof enumerates only the bases the difference depends on (a multiloop's inner
-branches keep their terms when it merges). It now proves Rfam-Taneda #11 (a two-pair helix between two
-multiloops, 0.90 kcal/mol) and Eterna100-V1 #52, #57, #86 and #87 besides #90, all five among the V1
-puzzles Eterna lists as unsolved under Vienna 2; every bound held on 200 random and 12 hill-climbed designs
-a helix (``--verify 200 --climb 12``). Of session 27's 211 unsolved generated structures, 71 are proven at
-the default limit (2.8 s), against 61 before; every earlier proof stands.
+branches keep their terms when it merges; a loop's pairs count only with their bases on that loop's side).
+It now proves Rfam-Taneda #11 (a two-pair helix between two multiloops, 0.90 kcal/mol) and Eterna100-V1
+#52, #57, #86, #87, #90, #91 and #99, all seven among the 19 V1 puzzles Eterna lists as unsolved under
+Vienna 2 (#67 too at 400,000). Of session 27's 211 unsolved generated structures, 86 are proven at the
+default limit (6 s; 61 before) and 145 at 400,000 (290 s; 93 before); every earlier proof stands, and
+every bound held on 20 random and 2 hill-climbed designs a helix (``--limit 400000 --verify 20 --climb 2``),
+and on Eterna100-V1 on 200 and 12 (``--verify 200 --climb 12``).
 
 Prints one line per target with a proof, and the count.
 """
