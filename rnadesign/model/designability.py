@@ -310,7 +310,11 @@ def helix_bound(
     units, free, hairpin = helix_units(target, helix)
     choices = [PAIRS] * len(units) + ["ACGU"] * len(free)
     count = len(PAIRS) ** len(units) * 4 ** len(free)
-    structures = [target.dot_bracket, without_helix(target, helix)]
+    # Inside an enclosing pair the difference is the same on the stretch it closes (its term outside, the
+    # same in both structures, cancels), and a shorter sequence evaluates faster.
+    enclosing = _enclosing(target.pairs, i)
+    lo, hi = (0, len(target)) if enclosing is None else (enclosing[0], enclosing[1] + 1)
+    structures = [target.dot_bracket[lo:hi], without_helix(target, helix)[lo:hi]]
     letters = list(sequence)
     partners = [target.pairs[site] for site in free]
 
@@ -326,7 +330,7 @@ def helix_bound(
             for site, base in zip(hairpin, loop):
                 letters[site] = base
         candidate = "".join(letters)
-        on_target, on_without = energies(candidate, structures, model)
+        on_target, on_without = energies(candidate[lo:hi], structures, model)
         return on_target - on_without, candidate
 
     rng = random.Random(len(sequence) * 1000 + i)  # a few tries first: most helices win at once
