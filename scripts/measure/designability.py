@@ -26,7 +26,8 @@ It now proves Rfam-Taneda #11 (a two-pair helix between two multiloops, 0.90 kca
 Vienna 2 (#67 too at 400,000). Of session 27's 211 unsolved generated structures, 86 are proven at the
 default limit (6 s; 61 before) and 145 at 400,000 (290 s; 93 before); every earlier proof stands, and
 every bound held on 20 random and 2 hill-climbed designs a helix (``--limit 400000 --verify 20 --climb 2``),
-and on Eterna100-V1 on 200 and 12 (``--verify 200 --climb 12``).
+and on Eterna100-V1 on 200 and 12 (``--verify 200 --climb 12``). Still no proof falls on a V2 puzzle with
+a disclosed player solution, nor on any of the 5,849 structures expert iteration solved (limit 100,000).
 
 Prints one line per target with a proof, and the count.
 """
