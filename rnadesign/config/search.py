@@ -81,7 +81,8 @@ class SearchConfig:
     """Every design keeps each lone pair across a one-base bulge (a branch of a multiloop or the exterior
     loop) and its neighbourhood at the bases with which the target beats the motif's local decoys by the most
     (the pair dropped; in a four-way junction without unpaired bases, two partner swaps): the search never
-    reaches those bases one change at a time (Rfam-Taneda #10 and #11; docs/design.md, session 30)."""
+    reaches those bases one change at a time (Rfam-Taneda #10 and #11, the latter proven undesignable in session 31
+    by another element; docs/design.md, session 30)."""
     lazy_defects: bool = True
     """With the ``probability`` objective, compute a design's pair probabilities (its positional defects)
     only when it is drawn as a parent: a child costs an MFE fold and a partition function without them."""

@@ -3,7 +3,9 @@ or of the exterior loop, :func:`~rnadesign.model.designability.bulged_lone_pairs
 local assignments, and in a four-way junction without unpaired bases (Rfam-Taneda #10 and #11) it also
 loses to partner swaps. :func:`motif_witness` finds the assignment with which the target beats the motif's
 local decoys by the most; :func:`motif_locks` turns those witnesses into a sequence constraint, which the
-search's ``lock_motifs`` draws under (docs/design.md, session 30).
+search's ``lock_motifs`` draws under (docs/design.md, session 30). #11 is undesignable for another reason: its
+junction's third branch, a two-pair helix to a three-way multiloop, loses on every sequence (session 31,
+:func:`~rnadesign.model.designability.helix_units`).
 """
 
 from __future__ import annotations
