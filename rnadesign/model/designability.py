@@ -305,7 +305,8 @@ def helix_bound(
     first assignment on which the helix wins (bound <= 0).
     """
     i, _, u, v = helix
-    if parse_structure(without_helix(target, helix), warn=False).unfoldable_loops():
+    without = without_helix(target, helix)
+    if parse_structure(without, warn=False).unfoldable_loops():
         return None  # the fold cannot form the structure without the helix (a merged interior loop over 30)
     units, free, hairpin = helix_units(target, helix)
     choices = [PAIRS] * len(units) + ["ACGU"] * len(free)
@@ -314,7 +315,7 @@ def helix_bound(
     # same in both structures, cancels), and a shorter sequence evaluates faster.
     enclosing = _enclosing(target.pairs, i)
     lo, hi = (0, len(target)) if enclosing is None else (enclosing[0], enclosing[1] + 1)
-    structures = [target.dot_bracket[lo:hi], without_helix(target, helix)[lo:hi]]
+    structures = [target.dot_bracket[lo:hi], without[lo:hi]]
     letters = list(sequence)
     partners = [target.pairs[site] for site in free]
 

@@ -66,11 +66,16 @@ def verify(target: Structure, designs: int, rng: np.random.Generator, limit: int
         without = designability.without_helix(target, helix)
         for _ in range(designs):
             letters = _random_design(target, rng)
-            fc = RNA.fold_compound("".join(letters))
-            difference = fc.eval_structure(target.dot_bracket) - fc.eval_structure(without)
+            difference = _difference(target, without, letters)
             assert difference >= bound - 1e-4, f"{target.dot_bracket}: helix {i + 1}-{j + 1}, {''.join(letters)}"
             checked += 1
     return checked
+
+
+def _difference(target: Structure, without: str, letters: list[str]) -> float:
+    """E(target) - E(without) on the design ``letters``, by ViennaRNA's own evaluation."""
+    fc = RNA.fold_compound("".join(letters))
+    return fc.eval_structure(target.dot_bracket) - fc.eval_structure(without)
 
 
 def _random_design(target: Structure, rng: np.random.Generator) -> list[str]:
@@ -91,14 +96,9 @@ def climb(target: Structure, starts: int, rng: np.random.Generator, limit: int, 
         i, j, _, _ = helix
         without = designability.without_helix(target, helix)
         near = [k for k in range(len(target)) if min(abs(k - i), abs(k - j)) <= 12]
-
-        def difference(letters: list[str], without: str = without) -> float:
-            fc = RNA.fold_compound("".join(letters))
-            return fc.eval_structure(target.dot_bracket) - fc.eval_structure(without)
-
         for _ in range(starts):
             letters = _random_design(target, rng)
-            current = difference(letters)
+            current = _difference(target, without, letters)
             for _ in range(steps):
                 site = int(rng.choice(near)) if rng.random() < 0.8 else int(rng.integers(len(target)))
                 trial = letters[:]
@@ -108,7 +108,7 @@ def climb(target: Structure, starts: int, rng: np.random.Generator, limit: int, 
                     trial[a], trial[b] = PAIRS[rng.integers(len(PAIRS))]
                 else:
                     trial[site] = "ACGU"[rng.integers(4)]
-                found = difference(trial)
+                found = _difference(target, without, trial)
                 if found <= current:
                     letters, current = trial, found
             assert current >= bound - 1e-4, f"{target.dot_bracket}: helix {i + 1}-{j + 1}, {''.join(letters)}"
