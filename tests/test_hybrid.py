@@ -148,8 +148,13 @@ def test_the_policys_first_designs_keep_to_their_share(share, eterna, monkeypatc
     target = eterna(60)  # 106 nt: the designer's start does not solve it, so the policy samples
     settings = DesignSettings(mode="hybrid", time_limit=2, seed=1, search=SearchConfig(policy_share=share))
     result = design(target, settings)
-    # uncapped, 32 episodes; capped at 2 ms, the first episode ends past it and the sampling with it
-    assert len(episodes) == (32 if share == 0 else 1)
+    # Uncapped, 32 episodes, unless the run solved the target before it had them all (then it stops sampling;
+    # how far the search gets within the limit depends on the machine's speed, about one run in six here).
+    # Capped at 2 ms, the first episode ends past it and the sampling with it (none if it was solved first).
+    if share == 0:
+        assert len(episodes) == 32 or (result.solved and len(episodes) < 32)
+    else:
+        assert len(episodes) <= 1
     assert result.sequence and fold(result.sequence)[0] == result.structure
     with pytest.raises(ConfigError, match="policy_share"):
         SearchConfig(policy_share=1.5)
