@@ -11,6 +11,7 @@ from rnadesign.model.designability import (
     gc_sequence,
     helices,
     helix_bound,
+    helix_difference,
     helix_units,
     lone_pair_bound,
     losing_helices,
@@ -196,6 +197,27 @@ def test_taneda_11s_two_pair_helix_between_two_multiloops_always_loses():
     for _ in range(200):  # ViennaRNA's own evaluation of designs the proof never enumerated
         fc = RNA.fold_compound(_random_design(target, rng))
         assert fc.eval_structure(target.dot_bracket) - fc.eval_structure(without) >= 0.9 - 1e-4
+
+
+def test_a_helix_difference_depends_only_on_its_units_and_the_player_threads_71s_needle():
+    """Eterna100-V2 #71's outer two-pair helix (5-75, 6-74) wins against its removal only narrowly: the
+    player's Vienna 2 solution by 0.1 kcal/mol. Its nine units taken from the player's sequence into our
+    GC-paired, A-loop sequence give exactly the player's own difference (nothing else matters), and
+    ViennaRNA's evaluation of the player's whole sequence agrees."""
+    target = parse_structure(next(t.text for t in load_dataset("eterna100-v2").targets if t.name == "71"))
+    player = next(r for r in _puzzle_rows() if r["Puzzle #"] == "71")["Sample Solution (V2/Vienna2)"].strip()
+    helix = helices(target)[0]
+    assert helix == (4, 74, 5, 73)
+    units, free, hairpin = helix_units(target, helix)
+    assert units == [(4, 74), (5, 73), (10, 63)] and free == [3, 6, 9, 64, 72, 75] and hairpin == []
+    choices, difference = helix_difference(gc_sequence(target), target, helix)
+    assert len(choices) == 9
+    players = tuple(player[a] + player[b] for a, b in units) + tuple(player[site] for site in free)
+    value, sequence = difference(players)
+    fc = RNA.fold_compound(player)
+    expected = fc.eval_structure(target.dot_bracket) - fc.eval_structure(without_helix(target, helix))
+    assert value == pytest.approx(expected, abs=1e-4) and value == pytest.approx(-0.1, abs=1e-4)
+    assert sequence != player and RNA.fold(player)[0] == target.dot_bracket
 
 
 def test_every_disclosed_eterna100_v2_player_solution_folds_into_its_puzzle():

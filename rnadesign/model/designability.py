@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import random
+from collections.abc import Callable
 
 from .alphabet import PAIRS
 from .folding import DEFAULT_MODEL, FoldingModel, energies
@@ -50,6 +52,7 @@ __all__ = [
     "gc_sequence",
     "helices",
     "helix_bound",
+    "helix_difference",
     "helix_units",
     "lone_pair_bound",
     "lone_pair_units",
@@ -299,18 +302,42 @@ def helix_bound(
     its own bases, and an exterior loop's or a multiloop's is a sum of one term a branch (its pair and
     neighbours) and constants; removing the helix changes only the loop it is a branch of, its stacks, the
     loop it closes, and the merged loop that replaces them (:func:`helix_units` lists the bases that
-    matter). A hairpin's own bases enter only its energy, so each assignment gives them the best choice for
-    its closing pair (:func:`_best_hairpin`) instead of enumerating them. A base that matters but whose
-    partner does not is enumerated alone, its partner set to pair with it. The enumeration stops at the
-    first assignment on which the helix wins (bound <= 0).
+    matter, :func:`helix_difference` evaluates an assignment of them). The enumeration stops at the first
+    assignment on which the helix wins (bound <= 0).
+    """
+    found = helix_difference(sequence, target, helix, model)
+    if found is None:
+        return None  # the fold cannot form the structure without the helix (a merged interior loop over 30)
+    choices, difference = found
+    count = math.prod(len(c) for c in choices)
+    rng = random.Random(len(sequence) * 1000 + helix[0])  # a few tries first: most helices win at once
+    tries = [tuple(c[0] for c in choices)] + [tuple(rng.choice(c) for c in choices) for _ in range(16)]
+    best = (float("inf"), sequence)
+    for choice in itertools.chain(tries, itertools.product(*choices) if count <= limit else ()):
+        best = min(best, difference(choice))
+        if best[0] <= 0:
+            return best
+    return best if count <= limit else None
+
+
+def helix_difference(
+    sequence: str, target: Structure, helix: tuple[int, int, int, int], model: FoldingModel = DEFAULT_MODEL
+) -> tuple[list[tuple[str, ...]], Callable[[tuple[str, ...]], tuple[float, str]]] | None:
+    """The assignments E(target) - E(target without ``helix``) depends on and its evaluation: (the choices of
+    each unit, a function from one choice a unit to (the difference, the sequence evaluated)); None when the
+    fold cannot form the structure without the helix (a merged interior loop of more than 30).
+
+    The units are :func:`helix_units`': a pair's six canonical pairs, or a base's four letters (a paired
+    base enumerated alone gets a partner that pairs with it). A hairpin's own bases enter only its energy,
+    so each assignment gives them the best choice for its closing pair (:func:`_best_hairpin`) instead of
+    enumerating them. The rest of ``sequence`` is kept (every target pair of it canonical).
     """
     i, _, u, v = helix
     without = without_helix(target, helix)
     if parse_structure(without, warn=False).unfoldable_loops():
-        return None  # the fold cannot form the structure without the helix (a merged interior loop over 30)
+        return None
     units, free, hairpin = helix_units(target, helix)
-    choices = [PAIRS] * len(units) + ["ACGU"] * len(free)
-    count = len(PAIRS) ** len(units) * 4 ** len(free)
+    choices: list[tuple[str, ...]] = [tuple(PAIRS)] * len(units) + [tuple("ACGU")] * len(free)
     # Inside an enclosing pair the difference is the same on the stretch it closes (its term outside, the
     # same in both structures, cancels), and a shorter sequence evaluates faster.
     enclosing = _enclosing(target.pairs, i)
@@ -334,14 +361,7 @@ def helix_bound(
         on_target, on_without = energies(candidate[lo:hi], structures, model)
         return on_target - on_without, candidate
 
-    rng = random.Random(len(sequence) * 1000 + i)  # a few tries first: most helices win at once
-    tries = [tuple(c[0] for c in choices)] + [tuple(rng.choice(c) for c in choices) for _ in range(16)]
-    best = (float("inf"), sequence)
-    for choice in itertools.chain(tries, itertools.product(*choices) if count <= limit else ()):
-        best = min(best, difference(choice))
-        if best[0] <= 0:
-            return best
-    return best if count <= limit else None
+    return choices, difference
 
 
 #: A letter that pairs with each letter (for a base enumerated without its partner).
