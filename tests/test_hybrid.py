@@ -154,7 +154,7 @@ def test_the_policys_first_designs_keep_to_their_share(share, eterna, monkeypatc
     if share == 0:
         assert len(episodes) == 32 or (result.solved and len(episodes) < 32)
     else:
-        assert len(episodes) <= 1
+        assert len(episodes) == 1 or (result.solved and not episodes)
     assert result.sequence and fold(result.sequence)[0] == result.structure
     with pytest.raises(ConfigError, match="policy_share"):
         SearchConfig(policy_share=1.5)
