@@ -337,7 +337,7 @@ def helix_difference(
     if parse_structure(without, warn=False).unfoldable_loops():
         return None
     units, free, hairpin = helix_units(target, helix)
-    choices: list[tuple[str, ...]] = [tuple(PAIRS)] * len(units) + [tuple("ACGU")] * len(free)
+    choices: list[tuple[str, ...]] = [PAIRS] * len(units) + [tuple("ACGU")] * len(free)
     # Inside an enclosing pair the difference is the same on the stretch it closes (its term outside, the
     # same in both structures, cancels), and a shorter sequence evaluates faster.
     enclosing = _enclosing(target.pairs, i)

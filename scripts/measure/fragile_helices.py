@@ -20,7 +20,8 @@ winning on under 0.1% of the assignments):
 - Eterna100-V2 #71 (88 nt), left 2 sites off by every run of `hybrid` and `search` at 60 and 600 s: its outer
   two-pair helix (5-75, 6-74; 1-based) beats its removal on 199 of the 884,736 assignments of its nine units
   (0.02%), by 0.5 kcal/mol at most (the player's Vienna 2 solution by 0.1); our 60 s designs lose it by 0.5,
-  session 27's 600 s design by 1.0. Maximising P(target) alone reaches P = 0.16 (the player's: 0.06) with the MFE 4 off (that helix open).
+  session 27's 600 s design by 1.0. Maximising P(target) alone reaches P = 0.16 (the player's: 0.06) with
+  the MFE 4 off (that helix open).
 - Needles on all of Eterna100-V2 (``--limit 200000 --margin -0.5``, 4 min; then each helix listed enumerated
   exactly, ``--only 52,67,71,72,79,89,90,97 --margin -0.5``, 4 min): #52, 67, 71, 72, 79, 89 and 97.
   Four of them (#71, 79, 89, 97) are among the 21 puzzles some of the 16 60 s attempts of
