@@ -1,0 +1,128 @@
+"""Which parts of a reference solution a design lacks: the target cut into elements (each helix with the
+unpaired sites of the loop it closes, and the exterior loop's unpaired sites), the design given the
+reference's bases element by element, each result refolded with ViennaRNA.
+
+    python scripts/measure/transplant.py data/benchmark_runs/learning-pays/*/results.jsonl --target 68
+
+For the closest designs of the target in the results files (``--designs``, default 3) it prints the
+distance after taking each single element from the reference, and a small set of the reference's elements
+that fixes the design: start from the reference (every element taken) and give elements back to the design
+one at a time, keeping each return that leaves the target folded exactly. If that set is one or two
+elements, the design's trap is local; if it spans the target, the design needs a coordinated change there.
+The reference is the Eterna players' Vienna 2 solution of an Eterna100-V2 puzzle
+(``data/eterna100_puzzles.tsv``) unless ``--reference SEQUENCE`` names another.
+
+Session 33, Eterna100-V2 #68 (282 nt: eleven 13-nt modules ``((((....).)))`` around a 128-nt core), the
+3- and 4-off 60 s designs on record: with the players' modules (and the rest of the design as it is) each
+folds into the target exactly, and the fixing set the script finds holds the outer helices of ten of the
+eleven modules; no single element helps (one element from the reference leaves them 3-29 and 4-60 off).
+Our core is right; the trap is the set of modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+from rnadesign.model.folding import fold, hamming
+from rnadesign.model.structure import parse_structure
+
+PUZZLES = Path(__file__).resolve().parents[2] / "data" / "eterna100_puzzles.tsv"
+
+
+def elements(dot_bracket: str) -> list[list[int]]:
+    """The target's sites in elements: each helix (a maximal run of stacked pairs) with the unpaired sites of
+    the loop its innermost pair closes (a hairpin, bulge, interior loop or multiloop), and one element of the
+    exterior loop's unpaired sites. Every site is in exactly one element, and both sites of a pair in the same."""
+    pairs = parse_structure(dot_bracket, warn=False).pairs
+    helix = [-1] * len(pairs)  # the helix of each paired site
+    count = 0
+    for i, j in enumerate(pairs):
+        if j > i and helix[i] < 0:
+            k = i
+            while True:
+                helix[k] = helix[pairs[k]] = count
+                nxt = k + 1
+                if nxt < pairs[k] and pairs[nxt] == pairs[k] - 1:
+                    k = nxt
+                else:
+                    break
+            count += 1
+    groups: list[list[int]] = [[] for _ in range(count + 1)]  # the last: the exterior loop
+    stack: list[int] = []  # opening sites of the pairs enclosing the current site
+    for i, j in enumerate(pairs):
+        if j > i:
+            groups[helix[i]].append(i)
+            stack.append(i)
+        elif 0 <= j < i:
+            groups[helix[i]].append(i)
+            stack.pop()
+        else:
+            groups[helix[stack[-1]] if stack else count].append(i)
+    return [g for g in groups if g]
+
+
+def transplant(design: str, reference: str, sites: list[int]) -> str:
+    letters = list(design)
+    for i in sites:
+        letters[i] = reference[i]
+    return "".join(letters)
+
+
+def fixing_set(design: str, reference: str, target: str, groups: list[list[int]]) -> list[int]:
+    """Indices of elements of ``reference`` that, taken into ``design``, fold it into ``target``: all of them
+    at first, then each given back in turn where the target still folds without it."""
+    taken = list(range(len(groups)))
+    for index in range(len(groups)):
+        trial = [k for k in taken if k != index]
+        sites = [i for k in trial for i in groups[k]]
+        if fold(transplant(design, reference, sites))[0] == target:
+            taken = trial
+    return taken
+
+
+def player_solution(puzzle: str) -> str:
+    with open(PUZZLES, newline="") as f:
+        row = next(r for r in csv.DictReader(f, delimiter="\t") if r["Puzzle #"] == puzzle)
+    return row["Sample Solution (V2/Vienna2)"].strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="+", help="benchmark results.jsonl files")
+    parser.add_argument("--target", required=True, help="the target id in the results files")
+    parser.add_argument("--reference", help="a solution of the target (default: the players' Vienna 2 one)")
+    parser.add_argument("--designs", type=int, default=3, help="how many of the closest designs to examine")
+    args = parser.parse_args()
+    records = []
+    for path in args.results:
+        with open(path) as f:
+            records += [r for line in f if line.strip() and str((r := json.loads(line))["target_id"]) == args.target]
+    if not records:
+        raise SystemExit(f"no record of target {args.target} in the results files")
+    target = records[0]["target"]
+    reference = args.reference or player_solution(args.target)
+    if len(reference) != len(target) or fold(reference)[0] != target:
+        raise SystemExit("the reference does not fold into the target")
+    groups = elements(target)
+    print(f"target {args.target}: {len(target)} nt, {len(groups)} elements; {len(records)} designs on record")
+    for record in sorted(records, key=lambda r: r["distance"])[: args.designs]:
+        design = record["sequence"]
+        if fold(design)[0] == target:
+            print(f"design {record['method']} seed {record['seed']}: solved, nothing to transplant")
+            continue
+        single = [hamming(fold(transplant(design, reference, g))[0], target) for g in groups]
+        taken = fixing_set(design, reference, target, groups)
+        print(f"design {record['method']} seed {record['seed']}: {record['distance']} off")
+        print(f"  one element from the reference: best {min(single)} off, worst {max(single)} off")
+        print(f"  a fixing set of {len(taken)} elements (sites 0-based, first to last):")
+        for k in taken:
+            g = groups[k]
+            kind = "exterior loop" if k == len(groups) - 1 and target[g[0]] == "." else f"helix at {g[0]}"
+            print(f"    {kind}: {len(g)} sites, {g[0]}-{g[-1]}")
+
+
+if __name__ == "__main__":
+    main()
