@@ -16,7 +16,8 @@ Session 33, Eterna100-V2 #68 (282 nt: eleven 13-nt modules ``((((....).)))`` aro
 3- and 4-off 60 s designs on record: with the players' modules (and the rest of the design as it is) each
 folds into the target exactly, and the fixing set the script finds holds the outer helices of ten of the
 eleven modules; no single element helps (one element from the reference leaves them 3-29 and 4-60 off).
-Our core is right; the trap is the set of modules.
+Our core is right; the trap is the set of modules. Over all 40 designs on record (``--region 84-211``, the
+core): 17 fold into the target with the players' bases outside the core, none with the players' core.
 """
 
 from __future__ import annotations
@@ -95,6 +96,11 @@ def main() -> None:
     parser.add_argument("--target", required=True, help="the target id in the results files")
     parser.add_argument("--reference", help="a solution of the target (default: the players' Vienna 2 one)")
     parser.add_argument("--designs", type=int, default=3, help="how many of the closest designs to examine")
+    parser.add_argument(
+        "--region",
+        help="LO-HI (0-based, inclusive): also count, over every design, how many fold into the target with the "
+        "reference's bases outside the region (their own inside), and how many with the reference's inside",
+    )
     args = parser.parse_args()
     records = []
     for path in args.results:
@@ -108,6 +114,13 @@ def main() -> None:
         raise SystemExit("the reference does not fold into the target")
     groups = elements(target)
     print(f"target {args.target}: {len(target)} nt, {len(groups)} elements; {len(records)} designs on record")
+    if args.region:
+        lo, hi = (int(x) for x in args.region.split("-"))
+        inside = list(range(lo, hi + 1))
+        outside = [i for i in range(len(target)) if not lo <= i <= hi]
+        for name, sites in (("outside", outside), ("inside", inside)):
+            fixed = sum(fold(transplant(r["sequence"], reference, sites))[0] == target for r in records)
+            print(f"  the reference's bases {name} {lo}-{hi}: {fixed} of {len(records)} designs fold into the target")
     for record in sorted(records, key=lambda r: r["distance"])[: args.designs]:
         design = record["sequence"]
         if fold(design)[0] == target:
