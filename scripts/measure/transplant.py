@@ -2,7 +2,7 @@
 unpaired sites of the loop it closes, and the exterior loop's unpaired sites), the design given the
 reference's bases element by element, each result refolded with ViennaRNA.
 
-    python scripts/measure/transplant.py data/benchmark_runs/learning-pays/*/results.jsonl --target 68
+    python scripts/measure/transplant.py data/benchmark_runs/*/*/results.jsonl --target 68 --region 84-211
 
 For the closest designs of the target in the results files (``--designs``, default 3) it prints the
 distance after taking each single element from the reference, and a small set of the reference's elements
