@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 from pathlib import Path
 
+from rnadesign.benchmark.records import check_records
+from rnadesign.files import read_json_lines
+from rnadesign.model import designability
 from rnadesign.model.folding import fold, hamming
 from rnadesign.model.structure import parse_structure
 
@@ -37,20 +39,14 @@ def elements(dot_bracket: str) -> list[list[int]]:
     """The target's sites in elements: each helix (a maximal run of stacked pairs) with the unpaired sites of
     the loop its innermost pair closes (a hairpin, bulge, interior loop or multiloop), and one element of the
     exterior loop's unpaired sites. Every site is in exactly one element, and both sites of a pair in the same."""
-    pairs = parse_structure(dot_bracket, warn=False).pairs
+    structure = parse_structure(dot_bracket, warn=False)
+    pairs = structure.pairs
+    found = designability.helices(structure)
+    count = len(found)
     helix = [-1] * len(pairs)  # the helix of each paired site
-    count = 0
-    for i, j in enumerate(pairs):
-        if j > i and helix[i] < 0:
-            k = i
-            while True:
-                helix[k] = helix[pairs[k]] = count
-                nxt = k + 1
-                if nxt < pairs[k] and pairs[nxt] == pairs[k] - 1:
-                    k = nxt
-                else:
-                    break
-            count += 1
+    for index, (i, _, u, _) in enumerate(found):
+        for k in range(i, u + 1):
+            helix[k] = helix[pairs[k]] = index
     groups: list[list[int]] = [[] for _ in range(count + 1)]  # the last: the exterior loop
     stack: list[int] = []  # opening sites of the pairs enclosing the current site
     for i, j in enumerate(pairs):
@@ -102,10 +98,12 @@ def main() -> None:
         "reference's bases outside the region (their own inside), and how many with the reference's inside",
     )
     args = parser.parse_args()
-    records = []
-    for path in args.results:
-        with open(path) as f:
-            records += [r for line in f if line.strip() and str((r := json.loads(line))["target_id"]) == args.target]
+    records = [
+        record
+        for path in args.results
+        for record in check_records(Path(path), read_json_lines(path))
+        if str(record["target_id"]) == args.target
+    ]
     if not records:
         raise SystemExit(f"no record of target {args.target} in the results files")
     target = records[0]["target"]
