@@ -7,9 +7,9 @@ its initiation under the energy model (ViennaRNA's ``MLclosing + MLintern * (bra
 Under Turner 2004 (ViennaRNA 2.8: 9.3 kcal/mol to close, -0.9 a branch, the closing pair counted) a
 multiloop of ten or more inner branches costs nothing or less to start, so a target whose exterior loop holds
 many branches invites one pair that bridges them: the branches move into a multiloop cheaply. Session 34,
-Eterna100-V2 #68 (eleven bulged hairpin modules and a core, twelve exterior branches): each of the 44 unsolved
+Eterna100-V2 #68 (eleven bulged hairpin modules and a core, twelve exterior branches): each of the 56 unsolved
 designs on record folds with such a bridge, a pair joining a module (or spacer) before the core to one after
-it, around 5-12 branches (ten or more in 20); the closest (3 off) bridges ten (initiation -0.6 kcal/mol) with
+it, around 5-12 branches (ten or more in 23); the closest (3 off) bridges ten (initiation -0.6 kcal/mol) with
 one A-U pair between a spacer and the last module.
 """
 
