@@ -23,34 +23,22 @@ import RNA
 from rnadesign.benchmark.records import check_records
 from rnadesign.files import read_json_lines
 from rnadesign.model.folding import fold
-
-
-def inner_branches(pt: list[int], i: int, j: int) -> int:
-    """The pairs directly inside the pair (i, j) of a ViennaRNA pair table (1-based sites)."""
-    count, k = 0, i + 1
-    while k < j:
-        if pt[k] > k:
-            count += 1
-            k = pt[k] + 1
-        else:
-            k += 1
-    return count
+from rnadesign.model.structure import outer_pairs, parse_structure
 
 
 def wrong_multiloops(design: str, target: str) -> list[tuple[int, int, int, float]]:
     """(i, j, inner branches, initiation in kcal/mol) for each pair of the design's MFE structure that the
     target lacks and that closes a multiloop; sites 0-based."""
-    structure = fold(design)[0]
-    pt, want = RNA.ptable(structure), RNA.ptable(target)
+    pairs = parse_structure(fold(design)[0], warn=False).pairs
+    want = parse_structure(target, warn=False).pairs
     params = RNA.param()
     found = []
-    for i in range(1, len(design) + 1):
-        j = pt[i]
+    for i, j in enumerate(pairs):
         if j > i and want[i] != j:
-            branches = inner_branches(pt, i, j)
+            branches = len(outer_pairs(pairs, i + 1, j))
             if branches >= 2:
                 initiation = (params.MLclosing + params.MLintern[1] * (branches + 1)) / 100
-                found.append((i - 1, j - 1, branches, initiation))
+                found.append((i, j, branches, initiation))
     return found
 
 
