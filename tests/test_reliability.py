@@ -233,6 +233,21 @@ def test_a_results_record_of_the_wrong_shape_or_twice_is_one_line_naming_file_li
     assert f"{out / 'results.jsonl'}: {message}" in lines[0]
 
 
+def test_target_records_reads_one_targets_checked_records_from_several_files(tmp_path):
+    from rnadesign.benchmark.records import target_records
+    from rnadesign.files import CorruptFileError
+
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _write_records(first, [_record("1"), _record("2", solved=False, distance=4)])
+    _write_records(second, [_record("2", run=1), _record("3")])
+    assert [r["run"] for r in target_records([first, second], "2")] == [0, 1]
+    assert [r["distance"] for r in target_records([first, second], "2", unsolved=True)] == [4]
+    assert target_records([first], "3") == []
+    _write_records(second, [_record("2", run=1), _record("2", run=1)])
+    with pytest.raises(CorruptFileError, match="recorded twice"):
+        target_records([first, second], "2")
+
+
 def _shard_folder(tmp_path, records, tail=""):
     """A folder holding shard 1 of 1 of a benchmark of the three targets, with these records."""
     out = tmp_path / "S"

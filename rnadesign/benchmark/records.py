@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RnaDesignError
-from ..files import CorruptFileError
+from ..files import CorruptFileError, read_json_lines
 
 __all__ = [
     "FIELDS",
@@ -29,6 +29,7 @@ __all__ = [
     "results_lock",
     "sample_record",
     "sample_shard_summary",
+    "target_records",
     "torn_attempt",
     "torn_tail",
 ]
@@ -164,6 +165,17 @@ def check_records(path: Path, values: list[Any]) -> list[dict[str, Any]]:
             )
         seen[attempt] = index
     return values
+
+
+def target_records(paths: list[str | Path], target_id: str, *, unsolved: bool = False) -> list[dict[str, Any]]:
+    """The records of target ``target_id`` (its id as text) in the results files ``paths``, each file checked by
+    :func:`check_records`, in file order; with ``unsolved`` only the attempts that did not solve it."""
+    return [
+        record
+        for path in paths
+        for record in check_records(Path(path), read_json_lines(path))
+        if str(record["target_id"]) == target_id and not (unsolved and record["solved"])
+    ]
 
 
 def torn_tail(path: Path) -> str | None:

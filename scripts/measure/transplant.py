@@ -26,8 +26,7 @@ import argparse
 import csv
 from pathlib import Path
 
-from rnadesign.benchmark.records import check_records
-from rnadesign.files import read_json_lines
+from rnadesign.benchmark.records import target_records
 from rnadesign.model import designability
 from rnadesign.model.folding import fold, hamming
 from rnadesign.model.structure import parse_structure
@@ -98,12 +97,7 @@ def main() -> None:
         "reference's bases outside the region (their own inside), and how many with the reference's inside",
     )
     args = parser.parse_args()
-    records = [
-        record
-        for path in args.results
-        for record in check_records(Path(path), read_json_lines(path))
-        if str(record["target_id"]) == args.target
-    ]
+    records = target_records(args.results, args.target)
     if not records:
         raise SystemExit(f"no record of target {args.target} in the results files")
     target = records[0]["target"]

@@ -16,12 +16,10 @@ one A-U pair between a spacer and the last module.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import RNA
 
-from rnadesign.benchmark.records import check_records
-from rnadesign.files import read_json_lines
+from rnadesign.benchmark.records import target_records
 from rnadesign.model.folding import fold
 from rnadesign.model.structure import outer_pairs, parse_structure
 
@@ -48,12 +46,7 @@ def main() -> None:
     parser.add_argument("--target", required=True, help="the target id in the results files")
     parser.add_argument("--designs", type=int, default=10, help="how many of the closest designs to list")
     args = parser.parse_args()
-    records = [
-        record
-        for path in args.results
-        for record in check_records(Path(path), read_json_lines(path))
-        if str(record["target_id"]) == args.target and not record["solved"]
-    ]
+    records = target_records(args.results, args.target, unsolved=True)
     if not records:
         raise SystemExit(f"no unsolved record of target {args.target} in the results files")
     records.sort(key=lambda r: r["distance"])
