@@ -1,6 +1,7 @@
 """Golden values: ViennaRNA's own test oracles and Eterna100 player solutions for ViennaRNA 2."""
 
 import pytest
+import RNA
 
 from rnadesign.model.folding import (
     FoldingModel,
@@ -9,6 +10,7 @@ from rnadesign.model.folding import (
     hamming,
     is_solved,
     is_unique_mfe,
+    structures_at_mfe,
     vienna_version,
 )
 from rnadesign.model.metrics import check_design
@@ -69,6 +71,12 @@ def test_unique_mfe_detects_ties():
     assert not is_unique_mfe(seq, mfe_structure)
     assert not is_unique_mfe(seq, "((........))........")  # a tied structure, but not the MFE reported
     assert is_unique_mfe("AAAAAAAAAA", "..........")
+    # All three, each at the MFE by ViennaRNA's own evaluation; fold returned the middle one by its backtracking.
+    tied = structures_at_mfe(seq)
+    assert sorted(tied) == ["((........))........", "....((....))........", "........((....))...."]
+    evaluate = RNA.fold_compound(seq).eval_structure
+    assert all(evaluate(s) == pytest.approx(fold(seq)[1], abs=1e-4) for s in tied)
+    assert structures_at_mfe("AAAAAAAAAA") == [".........."]
 
 
 def test_check_design():

@@ -31,6 +31,7 @@ __all__ = [
     "is_solved",
     "estimate_fold_seconds",
     "is_unique_mfe",
+    "structures_at_mfe",
     "make_global_default",
     "vienna_version",
 ]
@@ -314,6 +315,15 @@ def is_unique_mfe(sequence: str, target: str | Structure, model: FoldingModel = 
     fc = _compound(validate_sequence(sequence), model, unique_ml=True)
     structure, _ = fc.mfe()
     return structure == target and _only_structure_at_mfe(fc, target)
+
+
+def structures_at_mfe(sequence: str, model: FoldingModel = DEFAULT_MODEL) -> list[str]:
+    """Every structure of ``sequence`` whose free energy equals its minimum (ties are exact: ViennaRNA's
+    energies are integers in dcal/mol). :func:`fold` returns one of them, chosen by the order of
+    ViennaRNA's backtracking; a design whose target is one of several is solved by that order alone."""
+    fc = _compound(validate_sequence(sequence), model, unique_ml=True)
+    fc.mfe()
+    return [s.structure for s in fc.subopt(0)]
 
 
 def _only_structure_at_mfe(fc: RNA.fold_compound, structure: str) -> bool:
