@@ -241,6 +241,17 @@ def test_every_disclosed_eterna100_v2_player_solution_folds_into_its_puzzle():
         assert not undesignable(parse_structure(puzzles[number], warn=False)), number
 
 
+def test_eterna100_v2_solutions_reads_the_shipped_table_as_the_benchmark_has_it():
+    from rnadesign.benchmark.datasets import eterna100_v2_solutions
+
+    solutions = eterna100_v2_solutions()
+    puzzles = {t.name: t.text for t in load_dataset("eterna100-v2").targets}
+    assert {n: structure for n, (structure, _) in solutions.items()} == puzzles
+    assert solutions["100"][1] is None and sum(s is not None for _, s in solutions.values()) == 99
+    rows = {row["Puzzle #"]: row for row in _puzzle_rows()}
+    assert solutions["71"][1] == rows["71"]["Sample Solution (V2/Vienna2)"].strip()
+
+
 def test_the_only_known_solutions_of_68_90_and_99_win_by_the_tie_break():
     """No published algorithm had solved Eterna100-V2 #68, #90 or #99; their disclosed Vienna 2 player solutions
     fold into them only because ViennaRNA's backtracking picks the target among structures of equal free

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import importlib.resources
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from ..model.structure import InvalidTargetFileError, Target, read_targets
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "natural_key", "published_dir"]
+__all__ = ["DATASETS", "Dataset", "eterna100_v2_solutions", "load_dataset", "natural_key", "published_dir"]
 
 #: name -> (location inside rnadesign.data, folder of the authors' ICLR 2019 tables or None)
 DATASETS: dict[str, tuple[str, str | None]] = {
@@ -96,3 +97,16 @@ def load_dataset(name_or_path: str | Path) -> Dataset:
         raise InvalidTargetFileError(f"unknown dataset {key!r}: not one of {', '.join(DATASETS)} and no such file")
     targets = [_line_id(t) for t in read_targets(path)]
     return Dataset(path.stem, targets)
+
+
+def eterna100_v2_solutions() -> dict[str, tuple[str, str | None]]:
+    """Eterna100-V2 puzzle number -> (its structure, the Eterna players' Vienna 2 solution), from the shipped
+    ``eterna100_puzzles.tsv``; the solution is None where it is not disclosed (#100)."""
+    with open(_data_root() / "eterna100_puzzles.tsv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    solutions = {}
+    for row in rows:
+        solution = row["Sample Solution (V2/Vienna2)"].strip()
+        disclosed = bool(solution) and set(solution) <= set("ACGU")
+        solutions[row["Puzzle #"]] = (row["Secondary Structure V2"].strip(), solution if disclosed else None)
+    return solutions

@@ -19,12 +19,11 @@ and climbs on to designs that do not fold (docs/design.md).
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import random
 import time
-from pathlib import Path
 
+from rnadesign.benchmark.datasets import eterna100_v2_solutions
 from rnadesign.config import SearchConfig
 from rnadesign.model.folding import fold, hamming
 from rnadesign.model.metrics import ensemble_view
@@ -33,7 +32,6 @@ from rnadesign.run.settings import DesignSettings
 from rnadesign.run.state import DesignRun
 from rnadesign.search.ensemble import EnsembleSearch
 
-PUZZLES = Path(__file__).resolve().parents[2] / "data" / "eterna100_puzzles.tsv"
 STAND_IN = ("GGGGGCGAAAGCCCCC", "((((((....))))))")
 PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 
@@ -59,9 +57,9 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--branch", type=int, nargs=2, metavar=("I", "J"), help="replace this branch by a hairpin")
     args = parser.parse_args()
-    with open(PUZZLES, newline="") as f:
-        row = next(r for r in csv.DictReader(f, delimiter="\t") if r["Puzzle #"] == args.puzzle)
-    target, solution = row["Secondary Structure V2"].strip(), row["Sample Solution (V2/Vienna2)"].strip()
+    target, solution = eterna100_v2_solutions().get(args.puzzle, ("", None))
+    if solution is None:
+        raise SystemExit(f"no disclosed players' solution of Eterna100-V2 puzzle {args.puzzle}")
     if args.branch:
         i, j = args.branch
         if parse_structure(target, warn=False).pairs[i] != j:

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import argparse
 import collections
-import csv
 import statistics
 from pathlib import Path
 
+from rnadesign.benchmark.datasets import eterna100_v2_solutions
 from rnadesign.benchmark.records import check_records
 from rnadesign.files import read_json_lines
 from rnadesign.model.folding import fold, hamming
 from rnadesign.model.structure import parse_structure
 
-PUZZLES = Path(__file__).resolve().parents[2] / "data" / "eterna100_puzzles.tsv"
 PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 
 
@@ -60,18 +59,15 @@ def main() -> None:
                 solved[str(record["target_id"])][0] += bool(record["solved"])
                 solved[str(record["target_id"])][1] += 1
     only = set(args.only.split(",")) if args.only else None
-    with open(PUZZLES, newline="") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t") if only is None or r["Puzzle #"] in only]
-    for row in rows:
-        solution, target = row["Sample Solution (V2/Vienna2)"].strip(), row["Secondary Structure V2"].strip()
-        if not solution or not set(solution) <= set("ACGU") or fold(solution)[0] != target:
+    for puzzle, (target, solution) in eterna100_v2_solutions().items():
+        if (only is not None and puzzle not in only) or solution is None or fold(solution)[0] != target:
             continue
         off = neighbours(solution, target)
         kept = sum(d == 0 for d in off)
         missed = [d for d in off if d]
-        ours = solved.get(row["Puzzle #"])
+        ours = solved.get(puzzle)
         print(
-            f"#{row['Puzzle #']:>3} ({len(target)} nt): {kept / len(off):6.1%} of {len(off)} neighbours fold into it; "
+            f"#{puzzle:>3} ({len(target)} nt): {kept / len(off):6.1%} of {len(off)} neighbours fold into it; "
             f"the others a median {statistics.median(missed) if missed else 0:g} sites off"
             + (f"; ours solved in {ours[0]} of {ours[1]} runs" if ours else ""),
             flush=True,

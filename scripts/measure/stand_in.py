@@ -17,15 +17,13 @@ and the players' solution still folds; the reduced target is no easier for the d
 from __future__ import annotations
 
 import argparse
-import csv
-from pathlib import Path
 
+from rnadesign.benchmark.datasets import eterna100_v2_solutions
 from rnadesign.benchmark.records import target_records
 from rnadesign.model.folding import fold, hamming
 from rnadesign.model.metrics import ensemble_view
 from rnadesign.model.structure import outer_pairs, parse_structure
 
-PUZZLES = Path(__file__).resolve().parents[2] / "data" / "eterna100_puzzles.tsv"
 STAND_IN = ("GGGGGCGAAAGCCCCC", "((((((....))))))")
 
 
@@ -41,14 +39,6 @@ def longest_exterior_branch(target: str) -> tuple[int, int]:
 def reduce(text: str, i: int, j: int, stand_in: str) -> str:
     """``text`` with sites i..j (inclusive) replaced by ``stand_in``."""
     return text[:i] + stand_in + text[j + 1 :]
-
-
-def player_solution(target_id: str) -> str | None:
-    if not PUZZLES.exists():
-        return None
-    with open(PUZZLES, newline="") as f:
-        row = next((r for r in csv.DictReader(f, delimiter="\t") if r["Puzzle #"] == target_id), None)
-    return row["Sample Solution (V2/Vienna2)"].strip() if row else None
 
 
 def reduced_view(sequence: str, target: str, i: int, j: int) -> tuple[int, float]:
@@ -81,7 +71,9 @@ def main() -> None:
         f"branch ({i}, {j}), {j - i + 1} nt, replaced by {STAND_IN[0]}: {len(target)} -> "
         f"{len(target) - (j - i + 1) + len(STAND_IN[0])} nt"
     )
-    reference = args.reference or player_solution(args.target)
+    reference = args.reference
+    if reference is None and records[0]["dataset"] == "eterna100-v2":
+        reference = eterna100_v2_solutions().get(args.target, ("", None))[1]
     if reference:
         whole = hamming(fold(reference)[0], target)
         off, probability = reduced_view(reference, target, i, j)

@@ -19,34 +19,29 @@ from __future__ import annotations
 
 import argparse
 import collections
-import csv
 from pathlib import Path
 
+from rnadesign.benchmark.datasets import eterna100_v2_solutions
 from rnadesign.benchmark.records import check_records
 from rnadesign.files import read_json_lines
 from rnadesign.model.folding import fold, hamming, structures_at_mfe
 
-PUZZLES = Path(__file__).resolve().parents[2] / "data" / "eterna100_puzzles.tsv"
-
 
 def players() -> None:
-    with open(PUZZLES, newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
     disclosed = tied = 0
-    for row in rows:
-        solution, target = row["Sample Solution (V2/Vienna2)"].strip(), row["Secondary Structure V2"].strip()
-        if not solution or not set(solution) <= set("ACGU"):
+    for puzzle, (target, solution) in eterna100_v2_solutions().items():
+        if solution is None:
             continue
         disclosed += 1
         if fold(solution)[0] != target:
-            print(f"#{row['Puzzle #']}: the player solution does not fold into the puzzle")
+            print(f"#{puzzle}: the player solution does not fold into the puzzle")
             continue
         at_mfe = structures_at_mfe(solution)
         if len(at_mfe) > 1:
             tied += 1
             off = sorted({hamming(s, target) for s in at_mfe if s != target})
             print(
-                f"#{row['Puzzle #']:>3} ({len(target)} nt): {len(at_mfe)} structures at the MFE, "
+                f"#{puzzle:>3} ({len(target)} nt): {len(at_mfe)} structures at the MFE, "
                 f"the others {off[0]}-{off[-1]} sites off"
             )
     print(f"{tied} of {disclosed} disclosed player solutions win by the tie-break")

@@ -23,15 +23,12 @@ core): 17 fold into the target with the players' bases outside the core, none wi
 from __future__ import annotations
 
 import argparse
-import csv
-from pathlib import Path
 
+from rnadesign.benchmark.datasets import eterna100_v2_solutions
 from rnadesign.benchmark.records import target_records
 from rnadesign.model import designability
 from rnadesign.model.folding import fold, hamming
 from rnadesign.model.structure import parse_structure
-
-PUZZLES = Path(__file__).resolve().parents[2] / "data" / "eterna100_puzzles.tsv"
 
 
 def elements(dot_bracket: str) -> list[list[int]]:
@@ -79,12 +76,6 @@ def fixing_set(design: str, reference: str, target: str, groups: list[list[int]]
     return taken
 
 
-def player_solution(puzzle: str) -> str:
-    with open(PUZZLES, newline="") as f:
-        row = next(r for r in csv.DictReader(f, delimiter="\t") if r["Puzzle #"] == puzzle)
-    return row["Sample Solution (V2/Vienna2)"].strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="benchmark results.jsonl files")
@@ -101,7 +92,9 @@ def main() -> None:
     if not records:
         raise SystemExit(f"no record of target {args.target} in the results files")
     target = records[0]["target"]
-    reference = args.reference or player_solution(args.target)
+    reference = args.reference or eterna100_v2_solutions().get(args.target, ("", None))[1]
+    if reference is None:
+        raise SystemExit(f"no disclosed players' solution of puzzle {args.target}: give --reference")
     if len(reference) != len(target) or fold(reference)[0] != target:
         raise SystemExit("the reference does not fold into the target")
     groups = elements(target)
