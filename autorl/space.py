@@ -142,6 +142,7 @@ def _hybrid_dimensions() -> list[Dimension]:
     d = get_mode("hybrid").search_config(SearchConfig())  # hybrid's own values where SearchConfig leaves None
     return [
         _categorical("objective", list(OBJECTIVES), default=d.objective),
+        _float("kt_scale", (0.2, 2.0), log=True, default=d.kt_scale),
         _int("population", (2, 64), log=True, default=d.population),
         _float("parent_temperature", (0.005, 3.0), log=True, default=d.parent_temperature),
         _float("site_floor", (0.001, 0.3), log=True, default=d.site_floor),
@@ -224,6 +225,7 @@ def to_search_config(config: Mapping[str, Any]) -> SearchConfig:
 
 
 _FLOATS = (
+    "kt_scale",
     "parent_temperature",
     "site_floor",
     "neighbour_pair",

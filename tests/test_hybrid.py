@@ -33,6 +33,27 @@ def test_ensemble_view_agrees_with_the_mfe_fold_and_its_defects_are_probabilitie
     assert len(view.defect) == len(target) and 0 <= view.ensemble_defect <= 1
 
 
+def test_a_colder_ensemble_weighs_the_target_by_its_energy_and_leaves_the_mfe_alone():
+    target = parse_structure(MULTILOOP)
+    sequence = designer_start(target, np.random.default_rng(0))
+    warm, cold = ensemble_view(sequence, target), ensemble_view(sequence, target, kt_scale=0.25)
+    assert (cold.structure, cold.energy, cold.energy_gap) == (warm.structure, warm.energy, warm.energy_gap)
+    md = RNA.md()
+    md.betaScale = 0.25
+    fc = RNA.fold_compound(sequence, md)
+    fc.exp_params_rescale(fc.mfe()[1])
+    ensemble_energy = fc.pf()[1]
+    kt = 0.25 * (37 + 273.15) * 1.98717e-3
+    expected = np.exp(-(fc.eval_structure(MULTILOOP) - ensemble_energy) / kt)
+    assert cold.probability == pytest.approx(expected, abs=1e-3)
+    assert warm.distance == 0 and warm.probability < 0.95 < cold.probability  # the target is the MFE here
+    run = DesignRun(target, DesignSettings(mode="search", time_limit=60), seed=1)
+    search = EnsembleSearch(run, SearchConfig(kt_scale=0.25))  # the search's objective takes the same view
+    assert search.evaluate(sequence).view.probability == pytest.approx(cold.probability)
+    with pytest.raises(ConfigError, match="kt_scale"):
+        SearchConfig(kt_scale=0)
+
+
 def test_mutations_keep_every_target_pair_a_pair():
     target = parse_structure(MULTILOOP)
     run = DesignRun(target, DesignSettings(mode="search", time_limit=60), seed=1)

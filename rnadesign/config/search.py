@@ -28,6 +28,11 @@ class SearchConfig:
     a scale that still tells long designs apart); ``ensemble-defect``, the normalised ensemble defect;
     ``mixed``, the MFE distance per site plus the ensemble defect; ``gap``, E(target) - E(MFE) per site
     plus the ensemble defect."""
+    kt_scale: float = 1.0
+    """The objective's and the site draws' partition function weighs structures by exp(-E / (kt_scale kT)):
+    below 1 a colder ensemble, in which P(target) ranks designs more as the energy gap E(target) - E(MFE)
+    does and less by how many structures crowd near the MFE; the MFE itself is unchanged. At least 0.2:
+    at 0.1 the partition function of Eterna100-V2 #68's known solution overflows."""
     population: int = 10
     """Designs kept (the k best by the objective); parents are drawn from them."""
     parent_temperature: float = 0.3
@@ -138,6 +143,7 @@ class SearchConfig:
         check_types(self)
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        check_range("kt_scale", self.kt_scale, 0.2, 10)
         check_range("population", self.population, 1, 1000)
         check_range("parent_temperature", self.parent_temperature, 1e-4, 10)
         check_range("site_floor", self.site_floor, 0, 1)

@@ -196,10 +196,11 @@ def make_global_default(model: FoldingModel) -> None:
 
 
 @functools.lru_cache(maxsize=8)
-def _model_details(model: FoldingModel, unique_ml: bool = False, bpp: bool = True) -> RNA.md:
+def _model_details(model: FoldingModel, unique_ml: bool = False, bpp: bool = True, kt_scale: float = 1.0) -> RNA.md:
     md = RNA.md()
     md.dangles = model.dangles
     md.temperature = model.temperature
+    md.betaScale = kt_scale  # the Boltzmann factors' kT times this; the energies (and so the MFE) stay
     if unique_ml:
         md.uniq_ML = 1  # required by suboptimal enumeration
     if not bpp:
@@ -207,9 +208,11 @@ def _model_details(model: FoldingModel, unique_ml: bool = False, bpp: bool = Tru
     return md
 
 
-def _compound(sequence: str, model: FoldingModel, unique_ml: bool = False, bpp: bool = True) -> RNA.fold_compound:
+def _compound(
+    sequence: str, model: FoldingModel, unique_ml: bool = False, bpp: bool = True, kt_scale: float = 1.0
+) -> RNA.fold_compound:
     _use_parameters(model)
-    return RNA.fold_compound(sequence, _model_details(model, unique_ml, bpp))
+    return RNA.fold_compound(sequence, _model_details(model, unique_ml, bpp, kt_scale))
 
 
 @functools.lru_cache(maxsize=8)

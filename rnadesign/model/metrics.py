@@ -96,12 +96,20 @@ class EnsembleView:
 
 
 def ensemble_view(
-    sequence: str, target: Structure, model: FoldingModel = DEFAULT_MODEL, *, defects: bool = True
+    sequence: str,
+    target: Structure,
+    model: FoldingModel = DEFAULT_MODEL,
+    *,
+    defects: bool = True,
+    kt_scale: float = 1.0,
 ) -> EnsembleView:
     """MFE structure, P(target) and the positional defects of ``sequence`` (an MFE fold and a partition
     function: about three folds' time). Without ``defects`` the partition function skips the pair
-    probabilities (about two folds' time) and ``defect`` is empty; :func:`positional_defect` adds it later."""
-    return _view(_compound(validate_sequence(sequence), model, bpp=defects), sequence, target, defects)
+    probabilities (about two folds' time) and ``defect`` is empty; :func:`positional_defect` adds it later.
+    ``kt_scale`` below 1 weighs the ensemble colder (Boltzmann factors exp(-E / (kt_scale kT)), the energies
+    unchanged): P(target) then tends to the energy gap's ranking, the MFE and the gap stay as they are."""
+    fc = _compound(validate_sequence(sequence), model, bpp=defects, kt_scale=kt_scale)
+    return _view(fc, sequence, target, defects)
 
 
 def _view(fc: RNA.fold_compound, sequence: str, target: Structure, defects: bool) -> EnsembleView:
@@ -168,11 +176,16 @@ def design_metrics(
 
 
 def positional_defect(
-    sequence: str, target: Structure, model: FoldingModel = DEFAULT_MODEL, energy: float | None = None
+    sequence: str,
+    target: Structure,
+    model: FoldingModel = DEFAULT_MODEL,
+    energy: float | None = None,
+    kt_scale: float = 1.0,
 ) -> tuple[float, ...]:
     """The positional defects of :class:`EnsembleView` alone (a partition function with pair
-    probabilities, about two folds' time); ``energy``, the sequence's MFE if known, scales it."""
-    fc = _compound(validate_sequence(sequence), model)
+    probabilities, about two folds' time); ``energy``, the sequence's MFE if known, scales it; ``kt_scale``
+    as in :func:`ensemble_view`."""
+    fc = _compound(validate_sequence(sequence), model, kt_scale=kt_scale)
     fc.exp_params_rescale(fc.mfe()[1] if energy is None else energy)
     fc.pf()
     return _defects(fc, target)

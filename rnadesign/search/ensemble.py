@@ -189,7 +189,9 @@ class EnsembleSearch:
         if not clock.fits(self.view_s):
             return None
         start = time.perf_counter()
-        view = ensemble_view(sequence, self.target, self.run.settings.folding, defects=not self.lazy)
+        view = ensemble_view(
+            sequence, self.target, self.run.settings.folding, defects=not self.lazy, kt_scale=self.config.kt_scale
+        )
         seconds = time.perf_counter() - start
         self.view_s = follow(self.view_s, seconds)
         clock.fold_s = max(clock.fold_s, seconds / self.view_folds)
@@ -271,7 +273,8 @@ class EnsembleSearch:
         if not self.run.clock.fits(self.defect_s):
             return None
         start = time.perf_counter()
-        defect = positional_defect(parent.sequence, self.target, self.run.settings.folding, parent.view.energy)
+        folding, kt_scale = self.run.settings.folding, self.config.kt_scale
+        defect = positional_defect(parent.sequence, self.target, folding, parent.view.energy, kt_scale)
         seconds = time.perf_counter() - start
         self.defect_s = follow(self.defect_s, seconds)
         self.run.folds += DEFECT_FOLDS
