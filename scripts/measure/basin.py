@@ -28,6 +28,7 @@ import time
 
 from rnadesign.benchmark.datasets import eterna100_v2_solutions
 from rnadesign.config import SearchConfig
+from rnadesign.model.alphabet import PAIRS
 from rnadesign.model.folding import fold, hamming
 from rnadesign.model.metrics import ensemble_view
 from rnadesign.model.structure import parse_structure
@@ -36,7 +37,6 @@ from rnadesign.run.state import DesignRun
 from rnadesign.search.ensemble import EnsembleSearch
 
 STAND_IN = ("GGGGGCGAAAGCCCCC", "((((((....))))))")
-PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 
 
 def perturbed(solution: str, pairs: list[int], changes: int, rng: random.Random) -> str:

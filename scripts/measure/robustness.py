@@ -23,10 +23,9 @@ from pathlib import Path
 from rnadesign.benchmark.datasets import eterna100_v2_solutions
 from rnadesign.benchmark.records import check_records
 from rnadesign.files import read_json_lines
+from rnadesign.model.alphabet import PAIRS
 from rnadesign.model.folding import fold, hamming
 from rnadesign.model.structure import parse_structure
-
-PAIRS = ("GC", "CG", "AU", "UA", "GU", "UG")
 
 
 def neighbours(sequence: str, target: str) -> list[int]:
