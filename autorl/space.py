@@ -136,7 +136,7 @@ def dimensions(mode: str = "learna") -> list[Dimension]:
 
 def _hybrid_dimensions() -> list[Dimension]:
     """The ensemble-aware search's own settings (``rnadesign.config.SearchConfig``), defaults as shipped."""
-    from rnadesign.config import FINISHES, HIERARCHY_TIMES, OBJECTIVES
+    from rnadesign.config import FINISHES, HIERARCHY_TIMES, OBJECTIVES, SEARCH_STYLES
     from rnadesign.modes import get_mode
 
     d = get_mode("hybrid").search_config(SearchConfig())  # hybrid's own values where SearchConfig leaves None
@@ -150,6 +150,7 @@ def _hybrid_dimensions() -> list[Dimension]:
         _float("bonus_hairpins", (0.0, 0.5), default=d.bonus_hairpins),
         _int("patience", (20, 2000), log=True, default=d.patience),
         _categorical("restart", ["fresh", "best"], default=d.restart),
+        _categorical("style", list(SEARCH_STYLES), default=d.style),
         _float("boost", (1.0, 16.0), log=True, default=d.boost),
         _float("policy_prior", (0.0, 1.0), default=d.policy_prior),
         _int("policy_designs", (1, 128), log=True, default=d.policy_designs),

@@ -11,13 +11,14 @@ Every dataclass checks its own values (:mod:`.checks`) and raises :class:`~rnade
 from __future__ import annotations
 
 from .agent import PRESETS, AgentConfig, EnvConfig, NetworkConfig, PPOConfig, load_agent_config
-from .search import FINISHES, HIERARCHY_TIMES, OBJECTIVES, SearchConfig, load_search_config
+from .search import FINISHES, HIERARCHY_TIMES, OBJECTIVES, SEARCH_STYLES, SearchConfig, load_search_config
 
 __all__ = [
     "FINISHES",
     "HIERARCHY_TIMES",
     "OBJECTIVES",
     "PRESETS",
+    "SEARCH_STYLES",
     "AgentConfig",
     "EnvConfig",
     "NetworkConfig",

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from .checks import check_range, check_types, from_dict
 
-__all__ = ["FINISHES", "HIERARCHY_TIMES", "OBJECTIVES", "SearchConfig", "load_search_config"]
+__all__ = ["FINISHES", "HIERARCHY_TIMES", "OBJECTIVES", "SEARCH_STYLES", "SearchConfig", "load_search_config"]
 
 
 OBJECTIVES = ("ensemble-defect", "probability", "mixed", "gap")
@@ -17,6 +17,8 @@ OBJECTIVES = ("ensemble-defect", "probability", "mixed", "gap")
 FINISHES = ("repair", "walk")
 #: How a long target's start shares the parts' time among its steps (``SearchConfig.hierarchy_time``).
 HIERARCHY_TIMES = ("length", "left")
+#: The search's styles (``SearchConfig.style``): the two of :mod:`rnadesign.search.start`, or both in turn.
+SEARCH_STYLES = ("designer", "pyrimidine", "alternate")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,16 @@ class SearchConfig:
     """Steps without a better objective before the population is reseeded."""
     restart: str = "fresh"
     """On reseeding: ``fresh`` starts again from new designs (SAMFEO restarts so), ``best`` keeps the best."""
+    style: str = "designer"
+    """The bases the search starts from and draws its mutations by (:mod:`~rnadesign.search.start`):
+    ``designer``, GC-rich stems of G-C and C-G alike, A-rich loops (with the policy's priors in ``hybrid``);
+    ``pyrimidine``, C-G pairs with C on the 5' side, G-U wobbles and U loops, the style of Eterna players'
+    zigzag solutions (whose strands cannot slide by one base across a bulge; no policy priors);
+    ``alternate``, lineages take turns: the first in the designer's style, a restart switches (a target
+    solved before its first restart is designed exactly as with ``designer``). A pyrimidine lineage begins
+    from fresh pyrimidine starts, not the policy's designs or the move policy's playouts; the move policy
+    (``adapt_rate``) waits out ``alternate``'s pyrimidine lineages. Not the default: one dev pair, 84 against 85
+    (docs/design.md, session 37)."""
     boost: float = 4.0
     """How much likelier G and A are at a hairpin loop's first mismatch (1: no boost, and an all-A start)."""
     finish_share: float = 0.3
@@ -155,6 +167,8 @@ class SearchConfig:
         check_range("patience", self.patience, 1, 10**6)
         if self.restart not in ("fresh", "best"):
             raise ConfigError(f"restart must be 'fresh' or 'best', got {self.restart!r}")
+        if self.style not in SEARCH_STYLES:
+            raise ConfigError(f"style must be one of {', '.join(SEARCH_STYLES)}, got {self.style!r}")
         check_range("boost", self.boost, 1, 100)
         check_range("finish_share", self.finish_share, 0, 0.95)
         if self.hierarchy != 0:

@@ -19,6 +19,7 @@ from ..rl.policy_file import PolicyFile
 from ..run.state import DesignRun
 from ..search import hierarchy
 from ..search.ensemble import UNPAIRED, EnsembleSearch, designer_start
+from ..search.start import first_style
 from .sampling import policy_episodes
 
 __all__ = ["lock_motifs", "policy_priors", "run_hybrid", "run_search", "seed_start"]
@@ -59,7 +60,7 @@ def seed_start(
     unsolved a start composed of its parts' designs follows
     (:func:`~rnadesign.search.hierarchy.hierarchical_start`; under constraints, repaired to them), finished in
     its turn whatever its distance. ``priors`` (``hybrid``): the policy's, for the parts' searches."""
-    start = designer_start(run.target, run.rng, config.boost > 1, run.constraints)
+    start = designer_start(run.target, run.rng, config.boost > 1, run.constraints, first_style(config.style))
     long = hierarchy.applies(run.target, config)
     if long:
         search.finish_cap = config.start_finish * run.settings.time_limit

@@ -55,7 +55,7 @@ from ..run.state import DesignRun
 from .adapt import UNPAIRED, MovePolicy
 from .crossover import Archive
 from .redraw import redraw_region
-from .start import PAIR_WEIGHTS, designer_start, unpaired_priors
+from .start import designer_start, first_style, mutation_priors
 from .walk import adaptive_walk, decoy_repair
 
 __all__ = ["EnsembleSearch", "designer_start"]
@@ -122,9 +122,11 @@ class EnsembleSearch:
         # Every paired site's pair, as (i, j) with i < j: a mutation there changes both.
         self.pair_of = {i: (min(i, j), max(i, j)) for i, j in enumerate(self.target.pairs) if j >= 0}
         self.hairpins = self._bonus_hairpins() if config.bonus_hairpins > 0 else []
-        unpaired = unpaired_priors(self.target, config.boost)
-        self.priors = unpaired / unpaired.sum(axis=1, keepdims=True)
-        self.pair_priors = np.tile(PAIR_WEIGHTS / PAIR_WEIGHTS.sum(), (len(self.target), 1))
+        self.style = first_style(config.style)
+        """The current lineage's style (``alternate`` switches it at each restart)."""
+        self.policy_rows: tuple[np.ndarray, np.ndarray] | None = None  # the policy's priors (mix_priors)
+        self.parked: MovePolicy | None = None  # the move policy, set aside while a pyrimidine lineage runs
+        self._style_priors()
         self.archive = Archive(self.target, config.archive) if config.crossover > 0 or config.chimera else None
         self.moves: MovePolicy | None = None
         """The per-target move policy (``adapt_rate`` > 0), built on the priors when the loop starts."""
@@ -163,12 +165,15 @@ class EnsembleSearch:
 
     def mix_priors(self, priors: tuple[np.ndarray, np.ndarray]) -> None:
         """Mix the policy's action probabilities (:func:`policy_priors`) into the designer's mutation
-        weights, with weight ``config.policy_prior``."""
-        mix = self.config.policy_prior
-        if mix > 0:
-            policy_unpaired, policy_pairs = priors
-            self.priors = (1 - mix) * self.priors + mix * policy_unpaired
-            self.pair_priors = (1 - mix) * self.pair_priors + mix * policy_pairs
+        weights, with weight ``config.policy_prior`` (the pyrimidine style's lineages draw without them)."""
+        self.policy_rows = priors
+        self._style_priors()
+
+    def _style_priors(self) -> None:
+        config = self.config
+        self.priors, self.pair_priors = mutation_priors(
+            self.target, config.boost, self.style, self.policy_rows, config.policy_prior
+        )
 
     # -- evaluating -------------------------------------------------------------------------------
     def objective(self, view: EnsembleView) -> float:
@@ -418,8 +423,15 @@ class EnsembleSearch:
         count = max(1, self.config.policy_designs // 2)
         if self.archive is not None:
             self.archive.add(best.sequence, best.view.structure, best.view.distance, best.objective)
-        if self.moves is not None:  # what the lineages so far taught the move policy, not the prior alone
+        if self.moves is not None:
             self.moves.restart(best.sequence, best.view.structure)
+        if self.config.style == "alternate":  # the next lineage in the other style; the move policy waits
+            self.style = "pyrimidine" if self.style == "designer" else "designer"
+            self._style_priors()
+            self.moves, self.parked = self.parked, self.moves
+        if self.style == "pyrimidine":
+            fresh = [designer_start(self.target, self.rng, False, self.constraints, self.style) for _ in range(count)]
+        elif self.moves is not None:  # what the lineages so far taught the move policy, not the prior alone
             fresh = [self.moves.playout(self.rng) for _ in range(count)]
         else:
             fresh = self.reseed(count) if self.reseed else []
@@ -428,7 +440,7 @@ class EnsembleSearch:
             if chimera is not None:
                 fresh.insert(0, chimera)  # seed() repairs it under constraints, as every fresh design
         if not fresh and not self.population:
-            fresh = [designer_start(self.target, self.rng, self.config.boost > 1, self.constraints)]
+            fresh = [designer_start(self.target, self.rng, self.config.boost > 1, self.constraints, self.style)]
         self.seed(fresh)
         if not self.population:
             return

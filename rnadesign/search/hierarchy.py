@@ -40,6 +40,7 @@ from ..model.structure import Structure, outer_pairs, parse_structure
 from ..run.state import DesignRun
 from .adapt import MovePolicy
 from .ensemble import EnsembleSearch, designer_start
+from .start import first_style
 
 if TYPE_CHECKING:
     from ..config import SearchConfig
@@ -141,7 +142,8 @@ def hierarchical_start(
         if sub is None:
             return fallback
         search = EnsembleSearch(sub, part_config)
-        seeds = [first if first is not None else designer_start(part, sub.rng, config.boost > 1, sub.constraints)]
+        style, boost = first_style(config.style), config.boost > 1
+        seeds = [first if first is not None else designer_start(part, sub.rng, boost, sub.constraints, style)]
         if priors is not None:
             rows = (priors[0][lo:hi], priors[1][lo:hi])
             search.mix_priors(rows)
