@@ -124,12 +124,7 @@ def designer_start(
     if boost:
         for site in hairpin_mismatches(target)[0]:
             letters[site] = "G"
-    if constraints is None:
-        return "".join(letters)
-    for site, base in enumerate(letters):
-        if target.pairs[site] == -1 and base not in constraints.allowed[site]:
-            letters[site] = next(b for b in _START_LOOP if b in constraints.allowed[site])
-    return constraints.repair("".join(letters), rng)
+    return _within(letters, target, rng, constraints, _START_LOOP)
 
 
 def _pyrimidine_start(target: Structure, rng: np.random.Generator, constraints: BoundConstraints | None) -> str:
@@ -140,9 +135,17 @@ def _pyrimidine_start(target: Structure, rng: np.random.Generator, constraints: 
             kept = [k for k, p in enumerate(PAIRS) if p in allowed]
             weights = PYRIMIDINE_PAIR_WEIGHTS[kept]
             letters[i], letters[j] = PAIRS[kept[int(rng.choice(len(kept), p=weights / weights.sum()))]]
+    return _within(letters, target, rng, constraints, "UAGC")
+
+
+def _within(
+    letters: list[str], target: Structure, rng: np.random.Generator, constraints: BoundConstraints | None, loop: str
+) -> str:
+    """A start's ``letters`` under ``constraints``: each unpaired site whose base the mask forbids takes the
+    first base of ``loop`` it allows, then the start is repaired (GC window, forbidden motifs)."""
     if constraints is None:
         return "".join(letters)
-    for site in range(len(target)):
-        if target.pairs[site] == -1 and "U" not in constraints.allowed[site]:
-            letters[site] = next(b for b in "AGC" if b in constraints.allowed[site])
+    for site, base in enumerate(letters):
+        if target.pairs[site] == -1 and base not in constraints.allowed[site]:
+            letters[site] = next(b for b in loop if b in constraints.allowed[site])
     return constraints.repair("".join(letters), rng)

@@ -9,10 +9,10 @@ design's unpaired sites that are U (beside the players' Vienna 2 solution's shar
 run one after the other in this process (``rnadesign.design``): at most one such script per core, and their
 timing moves the outcomes from run to run.
 
-Session 37, #99's zigzag branch (``--branch 10 68``, 59 nt, which the players' solution folds into alone), search
-mode: the designer's style left it 2 sites off at 30 s in 8 of 8 seeds; the pyrimidine style solved 6 of 6
-within 10 s, ``alternate`` 6 of 6 within 30 s (2-6 s; in ``hybrid`` 6 of 6, 2-10 s). Session 37's numbers are in
-docs/design.md, "Zigzags and the pyrimidine style".
+Session 37, #99's zigzag branch (``--branch 10 68 --seeds 1 2 3 4 5 6 --time-limit 30``, 59 nt, which the players'
+solution folds into alone), search mode: the designer's style solved 0 of 6 (all 2 off at 30 s), the pyrimidine
+style 6 of 6 (0.7-6.8 s), ``alternate`` 6 of 6 (3.8-16.1 s). More in docs/design.md, "Zigzags and the
+pyrimidine style".
 """
 
 from __future__ import annotations
