@@ -59,6 +59,11 @@ class Design:
     no time to check)."""
     episodes: int = 0
     restarts: int = 0
+    lineages: int = 0
+    """Restarts of the ensemble search (new lineages) in the run's own search."""
+    best_lineage: int = 0
+    """The search lineage (0: the first) in which the run's closest design (its first solution, when solved)
+    was recorded: under ``SearchConfig.style`` "alternate" an odd one is the pyrimidine style's."""
     folds: int = 0
     """ViennaRNA folds the run spent (environment and local search)."""
     solutions: list[str] = field(default_factory=list)
@@ -196,6 +201,8 @@ def _result(run: DesignRun) -> Design:
         "mode": settings.mode,
         "episodes": run.episodes,
         "restarts": run.restarts,
+        "lineages": run.lineages,
+        "best_lineage": run.best_lineage,
         "folds": run.folds,
         "folding": settings.folding,
     }

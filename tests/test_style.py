@@ -56,14 +56,26 @@ def test_alternate_lineages_take_turns_and_the_move_policy_waits_out_the_pyrimid
     assert search.style == "designer" and moves is not None
     search._reseed()  # the second lineage: pyrimidine priors, no policy, the move policy parked
     assert search.style == "pyrimidine" and search.moves is None and search.parked is moves
+    assert run.lineages == 1 and run.best_lineage <= 1  # counted for the records (odd: a pyrimidine lineage)
     loops = [i for i, j in enumerate(target.pairs) if j < 0]
     assert (search.priors[loops].argmax(axis=1) == UNPAIRED.index("U")).all()
     np.testing.assert_allclose(search.pair_priors[0], PYRIMIDINE_PAIR_WEIGHTS / PYRIMIDINE_PAIR_WEIGHTS.sum())
     assert search.population and all(c.sequence.count("U") > length / 4 for c in search.population)
     search._reseed()  # the third: the designer's again, with what its move policy had learned
     assert search.style == "designer" and search.moves is moves and search.parked is None
+    assert run.lineages == 2
     np.testing.assert_allclose(search.priors, designer[0])
     np.testing.assert_allclose(search.pair_priors, designer[1])
+
+
+def test_the_best_design_is_credited_to_the_lineage_that_found_it():
+    run = DesignRun(parse_structure("((((....))))"), DesignSettings(mode="search", time_limit=10), seed=1)
+    run.record("AAAAAAAAAAAA", 8)
+    run.lineages = 2
+    run.record("CAAAAAAAAAAA", 9)  # not better: still the first lineage's
+    assert run.best_lineage == 0
+    run.record("GAAAAAAAAAAA", 6)
+    assert run.best_lineage == 2 and run.best_sequence == "GAAAAAAAAAAA"
 
 
 def test_the_pyrimidine_style_solves_the_zigzag_branch_of_eterna100_v2_99():

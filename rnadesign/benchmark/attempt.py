@@ -58,6 +58,8 @@ def main(argv: list[str]) -> int:
                 "time_s": round(offset + result.time_s, 3),
                 "episodes": result.episodes,
                 "restarts": result.restarts,
+                "lineages": result.lineages,
+                "best_lineage": result.best_lineage,
                 "folds": result.folds,
             },
         )

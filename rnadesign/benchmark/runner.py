@@ -144,7 +144,8 @@ class _Runner:
         outcome = final or best
         # When the attempt first reached its final distance (an unsolved one stalled there from then on).
         work = {"best_at_s": best["time_s"] if best else None}
-        work.update({k: final[k] for k in ("episodes", "restarts", "folds") if final and k in final})
+        counts = ("episodes", "restarts", "lineages", "best_lineage", "folds")
+        work.update({k: final[k] for k in counts if final and k in final})
         if timed_out:
             status = f"timeout: killed after {elapsed:.1f}s"
         elif proc.returncode != 0:

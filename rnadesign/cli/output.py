@@ -66,6 +66,8 @@ _RECORD_KEYS = (
     "episodes",
     "folds",
     "restarts",
+    "lineages",
+    "best_lineage",
     "solutions",
     "vienna_version",
 )

@@ -94,6 +94,11 @@ class DesignRun:
         self.folds = 0
         """ViennaRNA folds spent by the environment and the local search."""
         self.restarts = 0
+        self.lineages = 0
+        """Times the ensemble search began a new lineage (its restarts; a part's search counts on its own run)."""
+        self.best_lineage = 0
+        """The value of ``lineages`` when the best design was recorded: under ``SearchConfig.style``
+        "alternate", an even lineage is the designer's style, an odd one the pyrimidine style."""
         self.refine_time = 0.0
         self._next_report = self.start + settings.progress_every
 
@@ -176,6 +181,7 @@ class DesignRun:
             better = (not satisfied, distance) < (not self.best_satisfied, self.best_distance)
         if better:
             self.best_distance, self.best_sequence, self.best_satisfied = distance, sequence, satisfied
+            self.best_lineage = self.lineages
             if self.on_best is not None:
                 self.on_best(sequence, distance, time.perf_counter() - self.start)
         if distance == 0 and satisfied and not self.done and sequence not in self.solutions:

@@ -417,7 +417,7 @@ class EnsembleSearch:
     def _reseed(self) -> None:
         """Stuck: start again from fresh designs (new policy designs, or a new designer's start); with
         ``restart`` "best", keep the best design and refill around it instead."""
-        best = self.population[0]
+        best, self.run.lineages = self.population[0], self.run.lineages + 1
         self.population = [best] if self.config.restart == "best" else []
         self.best_objective, self.last_improvement = (best.objective if self.population else math.inf), self.steps
         count = max(1, self.config.policy_designs // 2)
