@@ -52,12 +52,12 @@ def neighbours(sequence: str, target: str) -> list[int]:
     return off
 
 
-def rigid_units(sequence: str, target: str) -> tuple[int, int]:
-    """(units none of whose changes folds into ``target``, units): a unit is an unpaired site or a pair, as in
-    :func:`neighbours`, which lists their changes in the same order (3 for a site, 5 for a pair)."""
+def rigid_units(off: list[int], target: str) -> tuple[int, int]:
+    """(units none of whose changes folds into ``target``, units), from ``off``, what :func:`neighbours` gave: a
+    unit is an unpaired site or a pair, their changes listed in site order (3 for a site, 5 for a pair)."""
     pairs = parse_structure(target, warn=False).pairs
     sizes = [3 if j < 0 else 5 for i, j in enumerate(pairs) if j < 0 or j > i]
-    off, rigid, at = neighbours(sequence, target), 0, 0
+    rigid, at = 0, 0
     for size in sizes:
         rigid += all(off[at : at + size])
         at += size
@@ -91,7 +91,7 @@ def main() -> None:
         kept = sum(d == 0 for d in off)
         missed = [d for d in off if d]
         ours = solved.get(puzzle)
-        units = rigid_units(solution, target)
+        units = rigid_units(off, target)
         print(
             f"#{puzzle:>3} ({len(target)} nt): {kept / len(off):6.1%} of {len(off)} neighbours fold into it "
             f"({kept}); the others a median {statistics.median(missed) if missed else 0:g} sites off; "
