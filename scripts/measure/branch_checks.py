@@ -3,7 +3,8 @@ results files, every branch of the exterior loop (or of the multiloop closed by 
 them, is set free while the rest of the sequence is held to the target (its pairs enforced, its other unpaired
 sites kept unpaired: ViennaRNA hard constraints), and the design is folded so: a check fails when that fold is
 not the target (ViennaRNA's tie-break decides equal energies, as in the benchmark's rule). A design whose whole
-fold is the target passes every check (the target is then the least energy of every constrained set), so a
+fold is the target passes every check (the target then has the least energy of every constrained set; where
+another structure ties it, the constrained backtracking may pick that one, a failure by 0.0 kcal/mol), so a
 failed check names branches that must change; a design that passes them all and still misses fails by three or
 more branches at once.
 
@@ -93,11 +94,13 @@ def main() -> None:
         raise SystemExit(f"no unsolved record of target {args.target} in the results files")
     target = records[0]["target"]
     loop = tuple(args.loop) if args.loop else None
-    if loop is not None and parse_structure(target, warn=False).pairs[loop[0]] != loop[1]:
+    if loop is not None and not (
+        0 <= loop[0] < len(target) and parse_structure(target, warn=False).pairs[loop[0]] == loop[1]
+    ):
         raise SystemExit(f"{loop} is not a pair of the target")
     branches = branch_sites(target, loop)
     if len(branches) < 2:
-        raise SystemExit("the loop has fewer than two branches")
+        raise SystemExit("the loop has fewer than two branches; name a multiloop's closing pair with --loop I J")
     n = len(branches)
     print(f"{n} branches, {n} single checks and {n * (n - 1) // 2} of two")
     reference = args.reference
