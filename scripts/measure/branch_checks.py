@@ -32,7 +32,7 @@ import RNA
 
 from rnadesign.benchmark.datasets import eterna100_v2_solutions
 from rnadesign.benchmark.records import target_records
-from rnadesign.model.folding import hamming
+from rnadesign.model.folding import fold, hamming
 from rnadesign.model.structure import outer_pairs, parse_structure
 
 
@@ -71,7 +71,7 @@ def checks(sequence: str, target: str, branches: list[set[int]]) -> tuple[list[i
 
 def report(label: str, sequence: str, target: str, branches: list[set[int]]) -> int:
     """Print one design's line; returns how many pairs of branches fail."""
-    structure, _ = RNA.fold(sequence)
+    structure, _ = fold(sequence)
     singles, failed = checks(sequence, target, branches)
     worst = max((m for *_, m in failed), default=0.0)
     shown = ", ".join(f"{a}+{b} {m:.1f}" for a, b, m in sorted(failed, key=lambda x: -x[2])[:4])
